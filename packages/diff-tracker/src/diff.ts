@@ -1,0 +1,274 @@
+import { JsonValueError } from './errors.js';
+import { describeNonJsonPrimitive, isPlainObject, jsonByteSize, setOwn, type Json, type JsonArray, type JsonObject } from './json.js';
+import { appendPointer } from './pointer.js';
+
+/** One RFC 6902 JSON Patch operation. */
+export type PatchOp =
+  | { readonly op: 'add'; readonly path: string; readonly value: Json }
+  | { readonly op: 'remove'; readonly path: string }
+  | { readonly op: 'replace'; readonly path: string; readonly value: Json }
+  | { readonly op: 'move'; readonly from: string; readonly path: string }
+  | { readonly op: 'copy'; readonly from: string; readonly path: string }
+  | { readonly op: 'test'; readonly path: string; readonly value: Json };
+
+/** What changed between two JSON states. */
+export interface JsonDiff {
+  /** RFC 6902 operations that turn the old state into the new one; array appends are `add …/-`. */
+  readonly ops: readonly PatchOp[];
+  /** RFC 6901 pointers of every added or replaced value (appended rows by their real index). */
+  readonly changedPaths: readonly string[];
+  /** RFC 6901 pointers of every removed key or array element. */
+  readonly removedPaths: readonly string[];
+  /**
+   * The partial object of the plan: only changed keys, array changes as objects keyed by row index.
+   * `{}` when nothing changed. Removals are not in it: see `removedPaths`.
+   */
+  readonly view: Json;
+  /** The new state, deep-frozen, sharing every unchanged subtree with the old one. */
+  readonly next: Json;
+  /** Estimate of the bytes the old state holds that the new one no longer shares (for memory bounds). */
+  readonly displacedBytes: number;
+}
+
+/**
+ * Nodes known to be deep-frozen, valid JSON. A fact about an object's identity, never stale: a frozen
+ * object cannot change, so remembering it is safe and lets every tracker skip it by reference.
+ */
+const sealedNodes = new WeakSet<object>();
+
+/** True when `value` is a primitive or a node already verified as deep-frozen JSON. */
+export function isSealed(value: Json): boolean {
+  return value === null || typeof value !== 'object' || sealedNodes.has(value);
+}
+
+/**
+ * Validates `value` as JSON and returns a deep-frozen version of it: frozen nodes that are valid all the
+ * way down are kept by reference, anything mutable is copied. Costs the size of the parts not seen before.
+ * Throws JsonValueError naming the pointer of the first bad value.
+ */
+export function sealJson(value: unknown, pointer = ''): Json {
+  return seal(value, pointer, undefined);
+}
+
+function seal(value: unknown, pointer: string, ancestors: Set<object> | undefined): Json {
+  if (value === null || typeof value !== 'object') {
+    const bad = describeNonJsonPrimitive(value);
+    if (bad !== null) throw new JsonValueError(pointer, bad);
+    return value as Json;
+  }
+  if (sealedNodes.has(value)) return value as Json;
+  const path = ancestors ?? new Set<object>();
+  if (path.has(value)) throw new JsonValueError(pointer, 'a cycle');
+  path.add(value);
+  let result: Json;
+  const keep = Object.isFrozen(value);
+  if (Array.isArray(value)) {
+    let copy: Json[] | null = keep ? null : new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) throw new JsonValueError(appendPointer(pointer, i), 'an array hole');
+      const child = value[i];
+      const sealed = seal(child, appendPointer(pointer, i), path);
+      if (copy === null && sealed !== child) {
+        copy = value.slice(0, i) as Json[];
+      }
+      if (copy !== null) copy[i] = sealed;
+    }
+    result = copy === null ? (value as JsonArray) : Object.freeze(copy);
+  } else if (isPlainObject(value)) {
+    const keys = Object.keys(value);
+    let copy: Record<string, Json> | null = keep ? null : {};
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const child = value[key];
+      const sealed = seal(child, appendPointer(pointer, key), path);
+      if (copy === null && sealed !== child) {
+        copy = {};
+        for (let j = 0; j < i; j++) {
+          const k = keys[j] as string;
+          setOwn(copy, k, value[k]);
+        }
+      }
+      if (copy !== null) setOwn(copy, key, sealed);
+    }
+    result = copy === null ? (value as JsonObject) : Object.freeze(copy);
+  } else {
+    throw new JsonValueError(pointer, `an instance of ${value.constructor?.name ?? 'an unknown class'}`);
+  }
+  path.delete(value);
+  sealedNodes.add(result as object);
+  return result;
+}
+
+/** Marks "no change" in the recursive diff (distinct from every JSON value). */
+const NONE: unique symbol = Symbol('none');
+type View = Json | typeof NONE;
+
+interface Acc {
+  ops: PatchOp[];
+  changed: string[];
+  removed: string[];
+  displaced: number;
+}
+
+/**
+ * Diffs a sealed previous state against any new value. Work follows the change: identical references are
+ * skipped, and an array whose old rows are a prefix of the new one costs one reference check per old row
+ * plus the new rows. The new value is validated where it differs, so a bad value throws before anything is
+ * returned (the previous state is never touched: it is frozen).
+ */
+export function diffJson(prev: Json, next: unknown): JsonDiff {
+  const acc: Acc = { ops: [], changed: [], removed: [], displaced: 0 };
+  const [stored, view] = diffValue(prev, next, '', acc);
+  return {
+    ops: Object.freeze(acc.ops),
+    changedPaths: Object.freeze(acc.changed),
+    removedPaths: Object.freeze(acc.removed),
+    view: view === NONE ? EMPTY_VIEW : view,
+    next: stored,
+    displacedBytes: acc.displaced,
+  };
+}
+
+const EMPTY_VIEW: Json = Object.freeze({});
+
+function diffValue(prev: Json, next: unknown, ptr: string, acc: Acc): [Json, View] {
+  if (prev === next) return [prev, NONE];
+  if (next !== null && typeof next === 'object' && prev !== null && typeof prev === 'object') {
+    const nextIsArray = Array.isArray(next);
+    if (nextIsArray && Array.isArray(prev)) return diffArray(prev as JsonArray, next, ptr, acc);
+    if (!nextIsArray && !Array.isArray(prev) && isPlainObject(next)) {
+      return diffObject(prev as JsonObject, next, ptr, acc);
+    }
+  }
+  const value = seal(next, ptr, undefined);
+  if (prev === value) return [prev, NONE];
+  const op: PatchOp = Object.freeze({ op: 'replace', path: ptr, value });
+  acc.ops.push(op);
+  acc.changed.push(ptr);
+  acc.displaced += displacedSize(prev);
+  return [value, value];
+}
+
+function diffObject(prev: JsonObject, next: Record<string, unknown>, ptr: string, acc: Acc): [Json, View] {
+  let view: Record<string, Json> | null = null;
+  let removedAny = false;
+  for (const key in prev) {
+    if (!Object.hasOwn(next, key)) {
+      const path = appendPointer(ptr, key);
+      acc.ops.push(Object.freeze({ op: 'remove', path }));
+      acc.removed.push(path);
+      acc.displaced += displacedSize(prev[key] as Json);
+      removedAny = true;
+    }
+  }
+  const keys = Object.keys(next);
+  const stored: Json[] = new Array(keys.length);
+  let sameAsNext = Object.isFrozen(next);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const child = next[key];
+    let s: Json;
+    if (Object.hasOwn(prev, key)) {
+      const [cs, cv] = diffValue(prev[key] as Json, child, appendPointer(ptr, key), acc);
+      s = cs;
+      if (cv !== NONE) {
+        view ??= {};
+        setOwn(view, key, cv);
+      }
+    } else {
+      const path = appendPointer(ptr, key);
+      s = seal(child, path, undefined);
+      acc.ops.push(Object.freeze({ op: 'add', path, value: s }));
+      acc.changed.push(path);
+      view ??= {};
+      setOwn(view, key, s);
+    }
+    stored[i] = s;
+    if (s !== child) sameAsNext = false;
+  }
+  const changed = view !== null || removedAny;
+  if (sameAsNext) {
+    // The producer's own frozen object is valid all the way down: keep it, so the next diff skips it.
+    sealedNodes.add(next);
+    if (changed) acc.displaced += containerSize(prev);
+    return [next as JsonObject, view ?? NONE];
+  }
+  if (!changed) return [prev, NONE];
+  const out: Record<string, Json> = {};
+  for (let i = 0; i < keys.length; i++) setOwn(out, keys[i] as string, stored[i]);
+  Object.freeze(out);
+  sealedNodes.add(out);
+  acc.displaced += containerSize(prev);
+  return [out, view ?? NONE];
+}
+
+function diffArray(prev: JsonArray, next: unknown[], ptr: string, acc: Acc): [Json, View] {
+  let view: Record<string, Json> | null = null;
+  const common = Math.min(prev.length, next.length);
+  let stored: Json[] | null = null;
+  let sameAsNext = Object.isFrozen(next);
+  for (let i = 0; i < common; i++) {
+    const child = next[i];
+    const old = prev[i] as Json;
+    if (old === child) continue; // the append fast path: shared rows cost one comparison
+    if (!(i in next)) throw new JsonValueError(appendPointer(ptr, i), 'an array hole');
+    const [s, v] = diffValue(old, child, appendPointer(ptr, i), acc);
+    if (v !== NONE) {
+      view ??= {};
+      view[i] = v;
+    }
+    if (s !== child) {
+      sameAsNext = false;
+      stored ??= next.slice() as Json[];
+      stored[i] = s;
+    }
+  }
+  for (let i = prev.length; i < next.length; i++) {
+    const path = appendPointer(ptr, i);
+    if (!(i in next)) throw new JsonValueError(path, 'an array hole');
+    const child = next[i];
+    const s = seal(child, path, undefined);
+    acc.ops.push(Object.freeze({ op: 'add', path: `${ptr}/-`, value: s }));
+    acc.changed.push(path);
+    view ??= {};
+    view[i] = s;
+    if (s !== child) {
+      sameAsNext = false;
+      stored ??= next.slice() as Json[];
+      stored[i] = s;
+    }
+  }
+  for (let i = prev.length - 1; i >= next.length; i--) {
+    const path = appendPointer(ptr, i);
+    acc.ops.push(Object.freeze({ op: 'remove', path }));
+    acc.removed.push(path);
+    acc.displaced += displacedSize(prev[i] as Json);
+  }
+  const changed = view !== null || next.length < prev.length;
+  if (!changed) {
+    if (sameAsNext) {
+      sealedNodes.add(next);
+      return [next as JsonArray, NONE];
+    }
+    return [prev, NONE];
+  }
+  acc.displaced += containerSize(prev);
+  if (sameAsNext) {
+    sealedNodes.add(next);
+    return [next as JsonArray, view ?? NONE];
+  }
+  const out = Object.freeze(stored ?? (next.slice() as Json[]));
+  sealedNodes.add(out);
+  return [out, view ?? NONE];
+}
+
+function displacedSize(value: Json): number {
+  if (value === null || typeof value !== 'object') return 8;
+  return jsonByteSize(value);
+}
+
+/** Rough heap bytes of one container's own slots (its children are counted where they are displaced). */
+function containerSize(value: Json): number {
+  if (value === null || typeof value !== 'object') return 8;
+  return 16 + 8 * (Array.isArray(value) ? value.length : Object.keys(value).length);
+}

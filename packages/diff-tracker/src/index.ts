@@ -1,0 +1,32 @@
+export { diffJson, isSealed, type JsonDiff, type PatchOp, sealJson } from './diff.js';
+export { JsonValueError, PatchError, PointerError, SysError } from './errors.js';
+export {
+  type ChangeFeedOptions,
+  ChangeFeed,
+  ConsumerNameError,
+  type ConsumerStats,
+  type DeltaEnvelope,
+  type Envelope,
+  type FeedRead,
+  type ReadOptions,
+  type SnapshotEnvelope,
+  type SnapshotReason,
+  type StateSource,
+} from './feed.js';
+export {
+  assertJson,
+  cloneJson,
+  isPlainObject,
+  type Json,
+  type JsonArray,
+  jsonByteSize,
+  jsonEqual,
+  type JsonObject,
+  type JsonPrimitive,
+  type Serializable,
+  setOwn,
+  type ToJsonOptions,
+} from './json.js';
+export { applyPatch } from './patch.js';
+export { appendPointer, escapePointerToken, parsePointer, toPointer } from './pointer.js';
+export { type DiffResult, DiffTracker } from './tracker.js';
