@@ -1,1 +1,22 @@
-export {};
+export {
+  CALENDAR_FIRST_YEAR,
+  CALENDAR_LAST_YEAR,
+  NyseCalendar,
+  type NyseCalendarOptions,
+  type ReplayScope,
+  type ReplayWindow,
+  type SessionWindow,
+} from './calendar.js';
+export { ONE_OFF_CLOSURES, ONE_OFF_TABLE_KNOWN_THROUGH, type OneOffClosure } from './closures.js';
+export { addDays, type IsoDate, parseIsoDate } from './days.js';
+export { InvalidDateError, InvalidTimeError } from './errors.js';
+export {
+  formatNyTime,
+  MARKET_TIME_ZONE,
+  MINUTE_MS,
+  minuteOfSession,
+  nyDateOf,
+  nyMidnightMs,
+  nyTimeToMs,
+  visibleFromMs,
+} from './ny-time.js';
