@@ -1,0 +1,105 @@
+import { SysError } from '@sys/diff-tracker';
+
+/** One one-minute bar: the minute starting at `startMs` (epoch ms, UTC), covering [startMs, startMs + 60 s). */
+export interface Bar {
+  readonly symbol: string;
+  readonly startMs: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  /** Shares traded, an integer. */
+  readonly volume: number;
+}
+
+const MINUTE_MS = 60_000;
+
+/** A bar that breaks one of the rules of `validateBar`; `where` is file:line or SYMBOL@ISO-time. */
+export class BarValidationError extends SysError {
+  /** The bar's source: file:line, or SYMBOL@ISO-time when there is no file. */
+  readonly where: string;
+  /** The rule broken, e.g. `high >= low`. */
+  readonly rule: string;
+  /** What is wrong, without the location. */
+  readonly reason: string;
+
+  constructor(where: string, rule: string, detail: string) {
+    const reason = `bar breaks rule "${rule}": ${detail}`;
+    super('BAR_INVALID', `${where}: ${reason}; fix or drop the row at its source`);
+    this.where = where;
+    this.rule = rule;
+    this.reason = reason;
+  }
+}
+
+/** `SYMBOL@ISO-time`: how a bar is named when it has no file and line. */
+export function barLabel(symbol: string, startMs: number): string {
+  const iso = Number.isFinite(startMs) ? new Date(startMs).toISOString() : String(startMs);
+  return `${symbol}@${iso}`;
+}
+
+function fail(where: string, rule: string, detail: string): never {
+  throw new BarValidationError(where, rule, detail);
+}
+
+/**
+ * The one validation of a bar, used by every source and the store: a non-empty symbol, finite prices > 0,
+ * low <= open, close <= high, an integer volume >= 0, a start on a whole minute and, when
+ * `previousStartMs` is given (the same symbol's last bar), a start after it. Returns the bar unchanged.
+ */
+export function validateBar(bar: Bar, where: string, previousStartMs?: number): Bar {
+  const { symbol, startMs, open, high, low, close, volume } = bar;
+  if (typeof symbol !== 'string' || symbol.length === 0) fail(where, 'symbol', 'the symbol is empty');
+  if (!(Number.isFinite(open) && Number.isFinite(high) && Number.isFinite(low) && Number.isFinite(close))) {
+    fail(where, 'finite prices', `open ${open}, high ${high}, low ${low}, close ${close}`);
+  }
+  if (!(open > 0 && high > 0 && low > 0 && close > 0)) {
+    fail(where, 'prices > 0', `open ${open}, high ${high}, low ${low}, close ${close}`);
+  }
+  if (!(low <= high)) fail(where, 'low <= high', `high ${high} is below low ${low}`);
+  if (!(low <= open && open <= high))
+    fail(where, 'low <= open <= high', `open ${open} is outside [${low}, ${high}]`);
+  if (!(low <= close && close <= high)) {
+    fail(where, 'low <= close <= high', `close ${close} is outside [${low}, ${high}]`);
+  }
+  if (!(Number.isSafeInteger(volume) && volume >= 0)) {
+    fail(where, 'integer volume >= 0', `volume ${volume} is not a whole number of shares >= 0`);
+  }
+  if (!Number.isSafeInteger(startMs) || startMs % MINUTE_MS !== 0) {
+    fail(where, 'start on a whole minute', `start ${describeMs(startMs)} is not on a minute boundary`);
+  }
+  if (previousStartMs !== undefined && !(startMs > previousStartMs)) {
+    const same = startMs === previousStartMs;
+    fail(
+      where,
+      'times strictly increasing',
+      same
+        ? `${barLabel(symbol, startMs)} appears twice (duplicate row)`
+        : `${barLabel(symbol, startMs)} comes after ${barLabel(symbol, previousStartMs)} (rows out of order)`,
+    );
+  }
+  return bar;
+}
+
+function describeMs(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) < 8.64e15
+    ? `${new Date(ms).toISOString()} (${ms} ms)`
+    : String(ms);
+}
+
+/** Applies `validateBar` to a stream, remembering each symbol's last start so times strictly increase per symbol. */
+export class BarSequenceValidator {
+  readonly #lastStartMs = new Map<string, number>();
+
+  /** Validates `bar` against the rules and the same symbol's previous bar; returns it unchanged. */
+  check(bar: Bar, where: string): Bar {
+    validateBar(bar, where, this.#lastStartMs.get(bar.symbol));
+    this.#lastStartMs.set(bar.symbol, bar.startMs);
+    return bar;
+  }
+
+  /** Start of the last accepted bar of `symbol`, if any. */
+  lastStartMs(symbol: string): number | undefined {
+    return this.#lastStartMs.get(symbol);
+  }
+}
