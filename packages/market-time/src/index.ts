@@ -7,9 +7,18 @@ export {
   type ReplayWindow,
   type SessionWindow,
 } from './calendar.js';
+export {
+  BacktestClock,
+  type BacktestClockOptions,
+  type Clock,
+  LiveClock,
+  ManualClock,
+  type ReplayWindows,
+  type SetTimer,
+} from './clock.js';
 export { ONE_OFF_CLOSURES, ONE_OFF_TABLE_KNOWN_THROUGH, type OneOffClosure } from './closures.js';
 export { addDays, type IsoDate, parseIsoDate } from './days.js';
-export { InvalidDateError, InvalidTimeError } from './errors.js';
+export { ClockStateError, InvalidDateError, InvalidSpeedError, InvalidTimeError } from './errors.js';
 export {
   formatNyTime,
   MARKET_TIME_ZONE,
@@ -20,3 +29,4 @@ export {
   nyTimeToMs,
   visibleFromMs,
 } from './ny-time.js';
+export { parseSpeed, type Speed } from './speed.js';

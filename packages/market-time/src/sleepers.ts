@@ -1,0 +1,70 @@
+import { InvalidTimeError } from './errors.js';
+
+interface Sleeper {
+  readonly targetMs: number;
+  readonly resolve: () => void;
+  readonly detach: () => void;
+}
+
+/**
+ * The pending `sleepUntil` calls of one clock, kept in target order (ties in call order) so they always
+ * resolve in time order.
+ */
+export class SleeperQueue {
+  readonly #items: Sleeper[] = [];
+
+  /** Adds a sleeper; `onAbort` runs after an abort removed it (so the clock can re-arm its timer). */
+  add(targetMs: number, signal: AbortSignal | undefined, onAbort: () => void): Promise<void> {
+    if (typeof targetMs !== 'number' || !Number.isFinite(targetMs)) {
+      return Promise.reject(new InvalidTimeError(targetMs, 'sleepUntil needs finite epoch milliseconds'));
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const abort = () => {
+        const i = this.#items.indexOf(sleeper);
+        if (i !== -1) this.#items.splice(i, 1);
+        reject(signal?.reason);
+        onAbort();
+      };
+      const sleeper: Sleeper = {
+        targetMs,
+        resolve,
+        detach: () => signal?.removeEventListener('abort', abort),
+      };
+      signal?.addEventListener('abort', abort, { once: true });
+      // Binary search for the first item with a later target: equal targets stay in call order.
+      let lo = 0;
+      let hi = this.#items.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((this.#items[mid] as Sleeper).targetMs <= targetMs) lo = mid + 1;
+        else hi = mid;
+      }
+      this.#items.splice(lo, 0, sleeper);
+    });
+  }
+
+  /** The earliest target, or undefined when nobody sleeps. */
+  peekMs(): number | undefined {
+    return this.#items[0]?.targetMs;
+  }
+
+  /** Resolves the earliest sleeper. */
+  resolveNext(): void {
+    const sleeper = this.#items.shift();
+    if (sleeper === undefined) return;
+    sleeper.detach();
+    sleeper.resolve();
+  }
+
+  /** Resolves, in time order, every sleeper whose target is at or before `nowMs`. */
+  resolveThrough(nowMs: number): void {
+    for (let head = this.peekMs(); head !== undefined && head <= nowMs; head = this.peekMs())
+      this.resolveNext();
+  }
+
+  /** How many sleepers are pending. */
+  get size(): number {
+    return this.#items.length;
+  }
+}
