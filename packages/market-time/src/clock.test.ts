@@ -171,6 +171,32 @@ describe('BacktestClock', () => {
     expect(late.nowMs()).toBe(at('2025-07-03', '09:31'));
   });
 
+  it('resolves at once a sleep for a time already reached, even while paused', async () => {
+    const clock = make(60, open, true);
+    const past = track(clock.sleepUntil(open - MINUTE_MS));
+    const future = track(clock.sleepUntil(open + MINUTE_MS));
+    await flush();
+    expect(past.done).toBe(true);
+    expect(future.done).toBe(false);
+    clock.setSpeed('max'); // still paused: max does not move a paused clock
+    await flush();
+    expect(future.done).toBe(false);
+    clock.resume();
+    await flush();
+    expect(future.done).toBe(true);
+  });
+
+  it('refuses a windows function that goes backwards instead of looping forever', () => {
+    const clock = new BacktestClock({
+      startMs: 1000,
+      speed: 1,
+      windows: () => ({ startMs: 0, endMs: 500 }),
+      now: () => Date.now(),
+    });
+    vi.setSystemTime(10);
+    expect(() => clock.nowMs()).toThrow(ClockStateError);
+  });
+
   it('at max never waits: sleepers resolve with no timer at all', async () => {
     const clock = make('max');
     for (let minute = 1; minute <= 390; minute++) await clock.sleepUntil(open + minute * MINUTE_MS);

@@ -244,7 +244,10 @@ export class BacktestClock implements Clock {
   #schedule(): void {
     this.#cancelTimer?.();
     this.#cancelTimer = null;
-    if (this.#paused) return;
+    if (this.#paused) {
+      this.#sleepers.resolveThrough(this.#anchorMarketMs); // a time already reached needs no running clock
+      return;
+    }
     for (let head = this.#sleepers.peekMs(); head !== undefined; head = this.#sleepers.peekMs()) {
       if (this.#speed === 'max') {
         if (head > this.#anchorMarketMs) this.#anchorMarketMs = head;
