@@ -54,6 +54,7 @@ describe('parseSpeed', () => {
 
   it('says what to use instead', () => {
     expect(() => parseSpeed(0)).toThrow(/greater than 0.*'max'/);
+    expect(() => parseSpeed('fast')).toThrow(expect.objectContaining({ code: 'INVALID_SPEED' }));
   });
 });
 

@@ -1,6 +1,6 @@
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { Temporal } from 'temporal-polyfill';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidTimeError } from './errors.js';
 import {
   formatNyTime,
@@ -102,6 +102,22 @@ describe('minuteOfSession', () => {
   fcTest.prop([instant])('matches Temporal for any instant', (ms) => {
     const z = zoned(ms);
     expect(minuteOfSession(ms)).toBe(z.hour * 60 + z.minute - (9 * 60 + 30));
+  });
+});
+
+describe('hot paths', () => {
+  it('call Temporal per day touched, not per bar', () => {
+    const spy = vi.spyOn(Temporal.Instant, 'fromEpochMilliseconds');
+    const start = utc('2031-05-05T04:00:00Z'); // a New York day no other test touches
+    for (let minute = 0; minute < 1440; minute++) {
+      const ms = start + minute * MINUTE_MS;
+      nyDateOf(ms);
+      formatNyTime(ms);
+      minuteOfSession(ms);
+    }
+    // 1440 bars × 3 helpers over two UTC days: two offset probes per UTC day, nothing per bar.
+    expect(spy.mock.calls.length).toBeLessThanOrEqual(4);
+    spy.mockRestore();
   });
 });
 
