@@ -38,46 +38,53 @@ export function barLabel(symbol: string, startMs: number): string {
   return `${symbol}@${iso}`;
 }
 
-function fail(where: string, rule: string, detail: string): never {
-  throw new BarValidationError(where, rule, detail);
+/** A broken rule: its name and what is wrong. */
+export type BarProblem = readonly [rule: string, detail: string];
+
+/**
+ * The rules of `validateBar` without the throw: the first rule `bar` breaks, or undefined. Readers call it
+ * per row and build the location only when a row fails.
+ */
+export function barProblem(bar: Bar, previousStartMs?: number): BarProblem | undefined {
+  const { symbol, startMs, open, high, low, close, volume } = bar;
+  if (typeof symbol !== 'string' || symbol.length === 0) return ['symbol', 'the symbol is empty'];
+  if (!(Number.isFinite(open) && Number.isFinite(high) && Number.isFinite(low) && Number.isFinite(close))) {
+    return ['finite prices', `open ${open}, high ${high}, low ${low}, close ${close}`];
+  }
+  if (!(open > 0 && high > 0 && low > 0 && close > 0)) {
+    return ['prices > 0', `open ${open}, high ${high}, low ${low}, close ${close}`];
+  }
+  if (!(low <= high)) return ['low <= high', `high ${high} is below low ${low}`];
+  if (!(low <= open && open <= high))
+    return ['low <= open <= high', `open ${open} is outside [${low}, ${high}]`];
+  if (!(low <= close && close <= high))
+    return ['low <= close <= high', `close ${close} is outside [${low}, ${high}]`];
+  if (!(Number.isSafeInteger(volume) && volume >= 0)) {
+    return ['integer volume >= 0', `volume ${volume} is not a whole number of shares >= 0`];
+  }
+  if (!Number.isSafeInteger(startMs) || startMs % MINUTE_MS !== 0) {
+    return ['start on a whole minute', `start ${describeMs(startMs)} is not on a minute boundary`];
+  }
+  if (previousStartMs !== undefined && !(startMs > previousStartMs)) {
+    return [
+      'times strictly increasing',
+      startMs === previousStartMs
+        ? `${barLabel(symbol, startMs)} appears twice (duplicate row)`
+        : `${barLabel(symbol, startMs)} comes after ${barLabel(symbol, previousStartMs)} (rows out of order)`,
+    ];
+  }
+  return undefined;
 }
 
 /**
  * The one validation of a bar, used by every source and the store: a non-empty symbol, finite prices > 0,
  * low <= open, close <= high, an integer volume >= 0, a start on a whole minute and, when
- * `previousStartMs` is given (the same symbol's last bar), a start after it. Returns the bar unchanged.
+ * `previousStartMs` is given (the same symbol's last bar), a start after it. Returns the bar unchanged;
+ * throws BarValidationError naming `where` and the rule.
  */
 export function validateBar(bar: Bar, where: string, previousStartMs?: number): Bar {
-  const { symbol, startMs, open, high, low, close, volume } = bar;
-  if (typeof symbol !== 'string' || symbol.length === 0) fail(where, 'symbol', 'the symbol is empty');
-  if (!(Number.isFinite(open) && Number.isFinite(high) && Number.isFinite(low) && Number.isFinite(close))) {
-    fail(where, 'finite prices', `open ${open}, high ${high}, low ${low}, close ${close}`);
-  }
-  if (!(open > 0 && high > 0 && low > 0 && close > 0)) {
-    fail(where, 'prices > 0', `open ${open}, high ${high}, low ${low}, close ${close}`);
-  }
-  if (!(low <= high)) fail(where, 'low <= high', `high ${high} is below low ${low}`);
-  if (!(low <= open && open <= high))
-    fail(where, 'low <= open <= high', `open ${open} is outside [${low}, ${high}]`);
-  if (!(low <= close && close <= high)) {
-    fail(where, 'low <= close <= high', `close ${close} is outside [${low}, ${high}]`);
-  }
-  if (!(Number.isSafeInteger(volume) && volume >= 0)) {
-    fail(where, 'integer volume >= 0', `volume ${volume} is not a whole number of shares >= 0`);
-  }
-  if (!Number.isSafeInteger(startMs) || startMs % MINUTE_MS !== 0) {
-    fail(where, 'start on a whole minute', `start ${describeMs(startMs)} is not on a minute boundary`);
-  }
-  if (previousStartMs !== undefined && !(startMs > previousStartMs)) {
-    const same = startMs === previousStartMs;
-    fail(
-      where,
-      'times strictly increasing',
-      same
-        ? `${barLabel(symbol, startMs)} appears twice (duplicate row)`
-        : `${barLabel(symbol, startMs)} comes after ${barLabel(symbol, previousStartMs)} (rows out of order)`,
-    );
-  }
+  const problem = barProblem(bar, previousStartMs);
+  if (problem !== undefined) throw new BarValidationError(where, problem[0], problem[1]);
   return bar;
 }
 
@@ -94,6 +101,14 @@ export class BarSequenceValidator {
   /** Validates `bar` against the rules and the same symbol's previous bar; returns it unchanged. */
   check(bar: Bar, where: string): Bar {
     validateBar(bar, where, this.#lastStartMs.get(bar.symbol));
+    this.#lastStartMs.set(bar.symbol, bar.startMs);
+    return bar;
+  }
+
+  /** Like `check` with `where` = `${prefix}${line}`, built only if the bar fails (readers call this per row). */
+  checkAt(bar: Bar, prefix: string, line: number): Bar {
+    const problem = barProblem(bar, this.#lastStartMs.get(bar.symbol));
+    if (problem !== undefined) throw new BarValidationError(`${prefix}${line}`, problem[0], problem[1]);
     this.#lastStartMs.set(bar.symbol, bar.startMs);
     return bar;
   }

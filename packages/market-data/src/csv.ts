@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { type Bar, BarSequenceValidator, BarValidationError } from './bar.js';
 import { CsvFormatError, type ParquetFormatError } from './errors.js';
-import { NumberFieldError, parseNumberField } from './numbers.js';
+import { fastDecimal, NumberFieldError, parseNumberField } from './numbers.js';
 import {
   type BarQuery,
   type BarSource,
@@ -12,7 +12,7 @@ import {
   resolveQuery,
   sortWithinMinute,
 } from './source.js';
-import { parseTimestamp, TimestampError, ZoneResolver } from './timestamp.js';
+import { TimestampError, TimestampReader, ZoneResolver } from './timestamp.js';
 
 /** How to read a bar file. */
 export interface ReadBarsOptions {
@@ -98,11 +98,24 @@ function readHeader(file: string, line: string): Layout {
   };
 }
 
-function field(fields: readonly string[], i: number): string {
-  const raw = fields[i] ?? '';
+/** Field `column` of a row whose field bounds are in `bounds` (start, end pairs). */
+function textAt(row: string, bounds: Int32Array, column: number): string {
+  return unquote(row.slice(bounds[2 * column], bounds[2 * column + 1]));
+}
+
+/** Numeric field `column`: the fast exact path for plain decimals, else the full parser. */
+function numberAt(row: string, bounds: Int32Array, column: number, name: string): number {
+  const start = bounds[2 * column] ?? 0;
+  const end = bounds[2 * column + 1] ?? 0;
+  const fast = fastDecimal(row, start, end);
+  return !Number.isNaN(fast) ? fast : parseNumberField(unquote(row.slice(start, end)), name);
+}
+
+/** A field without surrounding blanks or double quotes. */
+function unquote(raw: string): string {
   const text = raw.trim();
   return text.length > 1 && text.charCodeAt(0) === 34 && text.charCodeAt(text.length - 1) === 34
-    ? text.slice(1, -1)
+    ? text.slice(1, -1).trim()
     : text;
 }
 
@@ -117,6 +130,7 @@ export async function* readCsvBatches(
   options: BatchReadOptions = {},
 ): AsyncGenerator<BarBatch> {
   const zone = options.zone === undefined ? undefined : new ZoneResolver(options.zone);
+  const timestamps = new TimestampReader(zone);
   const batchRows = options.batchRows ?? 8192;
   const validator = new BarSequenceValidator();
   let layout: Layout | undefined;
@@ -126,6 +140,8 @@ export async function* readCsvBatches(
   let bars: Bar[] = [];
   let lines: number[] = [];
   let failure: BadRowError | undefined;
+  let bounds = new Int32Array(0);
+  const prefix = `${file}:`;
 
   const bad = (line: number, error: BadRowError): void => {
     if (options.onBadRow === undefined) failure = error;
@@ -135,6 +151,7 @@ export async function* readCsvBatches(
   const row = (text: string, line: number): void => {
     if (layout === undefined) {
       layout = readHeader(file, text);
+      bounds = new Int32Array(2 * layout.width);
       if (layout.symbol < 0) {
         const symbol = options.symbol ?? symbolFromFileName(file);
         if (symbol === undefined) {
@@ -149,26 +166,39 @@ export async function* readCsvBatches(
       return;
     }
     rowsRead++;
-    const fields = text.split(',');
     let bar: Bar;
     try {
-      if (fields.length !== layout.width) {
+      // Field bounds in one pass, no split: a row costs its Bar and one timestamp substring.
+      let count = 0;
+      let from = 0;
+      for (;;) {
+        const comma = text.indexOf(',', from);
+        const to = comma < 0 ? text.length : comma;
+        if (count < bounds.length / 2) {
+          bounds[2 * count] = from;
+          bounds[2 * count + 1] = to;
+        }
+        count++;
+        if (comma < 0) break;
+        from = comma + 1;
+      }
+      if (count !== layout.width) {
         throw new CsvFormatError(
           file,
           line,
-          `expected ${layout.width} fields as in the header, found ${fields.length}`,
+          `expected ${layout.width} fields as in the header, found ${count}`,
         );
       }
       bar = {
-        symbol: layout.symbol < 0 ? fixedSymbol : field(fields, layout.symbol),
-        startMs: parseTimestamp(field(fields, layout.timestamp), zone),
-        open: parseNumberField(field(fields, layout.open), 'open'),
-        high: parseNumberField(field(fields, layout.high), 'high'),
-        low: parseNumberField(field(fields, layout.low), 'low'),
-        close: parseNumberField(field(fields, layout.close), 'close'),
-        volume: parseNumberField(field(fields, layout.volume), 'volume'),
+        symbol: layout.symbol < 0 ? fixedSymbol : textAt(text, bounds, layout.symbol),
+        startMs: timestamps.read(textAt(text, bounds, layout.timestamp)),
+        open: numberAt(text, bounds, layout.open, 'open'),
+        high: numberAt(text, bounds, layout.high, 'high'),
+        low: numberAt(text, bounds, layout.low, 'low'),
+        close: numberAt(text, bounds, layout.close, 'close'),
+        volume: numberAt(text, bounds, layout.volume, 'volume'),
       };
-      validator.check(bar, `${file}:${line}`);
+      validator.checkAt(bar, prefix, line);
     } catch (error) {
       if (error instanceof TimestampError || error instanceof NumberFieldError) {
         bad(line, new CsvFormatError(file, line, error.message));

@@ -20,6 +20,7 @@ export { samplePath } from './samples.js';
 export { type BarQuery, type BarSource, mergeByTime } from './source.js';
 export {
   BarStore,
+  type BarStoreOptions,
   type CoverageRow,
   defaultStorePath,
   type ImportOptions,
@@ -32,3 +33,4 @@ export {
   syntheticDayBars,
   syntheticSymbols,
 } from './synthetic.js';
+export { type WriteCsvOptions, writeCsvBars } from './write.js';

@@ -122,6 +122,7 @@ export async function* readParquetBatches(
   if (symbolColumn !== undefined) select.push(`CAST(${quoteIdent(symbolColumn.name)} AS VARCHAR)`);
 
   const validator = new BarSequenceValidator();
+  const rowPrefix = `${file}:row `;
   const result = await connection.stream(`SELECT ${select.join(', ')} FROM ${from}`);
   let rowNo = 0;
   for (;;) {
@@ -133,7 +134,6 @@ export async function* readParquetBatches(
     let failure: Error | undefined;
     for (let r = 0; r < chunk.rowCount; r++) {
       rowNo++;
-      const where = `${file}:row ${rowNo}`;
       try {
         const value = (i: number, name: string): number => {
           const v = vectors[i]?.getItem(r);
@@ -165,7 +165,7 @@ export async function* readParquetBatches(
           close: value(4, 'close'),
           volume: value(5, 'volume'),
         };
-        validator.check(bar, where);
+        validator.checkAt(bar, rowPrefix, rowNo);
         bars.push(bar);
         lines.push(rowNo);
       } catch (error) {

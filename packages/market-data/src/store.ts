@@ -44,11 +44,17 @@ export interface CoverageRow {
   readonly bars: number;
 }
 
+/** Tuning of a store; the defaults suit imports of any size. */
+export interface BarStoreOptions {
+  /** Rows staged before they are merged into the bars table, inside the file's one transaction. */
+  mergeRows?: number;
+  /** Rows one streaming query sorts at most; longer ranges are read as several windows of whole days. */
+  queryWindowRows?: number;
+}
+
 const SCHEMA_VERSION = '1';
 const DAY_MS = 86_400_000;
-/** Rows staged before they are merged into the bars table (inside the file's one transaction). */
 const MERGE_ROWS = 1_000_000;
-/** Rows one streaming query sorts at most; longer ranges are read as several windows of whole days. */
 const WINDOW_ROWS = 500_000;
 const CHUNK_ROWS = 2048;
 const STAGE_TYPES = [DOUBLE, INTEGER, INTEGER, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE];
@@ -101,17 +107,26 @@ export class BarStore implements BarSource {
   readonly path: string;
   readonly #instance: DuckDBInstance;
   readonly #connection: DuckDBConnection;
+  readonly #mergeRows: number;
+  readonly #windowRows: number;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(path: string, instance: DuckDBInstance, connection: DuckDBConnection) {
+  private constructor(
+    path: string,
+    instance: DuckDBInstance,
+    connection: DuckDBConnection,
+    options: BarStoreOptions,
+  ) {
     this.path = path;
     this.#instance = instance;
     this.#connection = connection;
+    this.#mergeRows = Math.max(1, options.mergeRows ?? MERGE_ROWS);
+    this.#windowRows = Math.max(1, options.queryWindowRows ?? WINDOW_ROWS);
   }
 
   /** Opens (creating if needed) the store at `path`, default `<cwd>/data/sys.duckdb`. */
-  static async open(path: string = defaultStorePath()): Promise<BarStore> {
+  static async open(path: string = defaultStorePath(), options: BarStoreOptions = {}): Promise<BarStore> {
     const file = path === ':memory:' ? path : resolve(path);
     let instance: DuckDBInstance;
     try {
@@ -157,7 +172,7 @@ export class BarStore implements BarSource {
       if (error instanceof StoreError) throw error;
       throw new StoreError(file, `is not a sys bar store (${(error as Error).message})`, { cause: error });
     }
-    return new BarStore(file, instance, connection);
+    return new BarStore(file, instance, connection, options);
   }
 
   /** Runs `task` after every earlier write: the one connection does one import at a time. */
@@ -272,7 +287,7 @@ export class BarStore implements BarSource {
         }
         pending += batch.bars.length;
         rowsRead = batch.rowsRead;
-        if (pending >= MERGE_ROWS) await merge();
+        if (pending >= this.#mergeRows) await merge();
         options.onProgress?.(rowsRead);
       }
       // The last batch may have ended on skipped rows that no batch reported.
@@ -405,7 +420,7 @@ export class BarStore implements BarSource {
         const first = String(perDay[i]?.[0]);
         let rows = 0;
         let last = first;
-        while (i < perDay.length && (rows === 0 || rows + asNumber(perDay[i]?.[1]) <= WINDOW_ROWS)) {
+        while (i < perDay.length && (rows === 0 || rows + asNumber(perDay[i]?.[1]) <= this.#windowRows)) {
           rows += asNumber(perDay[i]?.[1]);
           last = String(perDay[i]?.[0]);
           i++;

@@ -80,6 +80,58 @@ export class ZoneResolver {
   }
 }
 
+function digit2(text: string, at: number): number {
+  const a = text.charCodeAt(at) - 48;
+  const b = text.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * Parses timestamps of one file. Consecutive rows share their date, so the common `YYYY-MM-DDTHH:MM:SSZ`
+ * form is read by character codes against the last validated date; everything else takes `parseTimestamp`.
+ */
+export class TimestampReader {
+  readonly #zone: ZoneResolver | undefined;
+  #datePrefix = '';
+  #dayMs = 0;
+
+  constructor(zone: ZoneResolver | undefined) {
+    this.#zone = zone;
+  }
+
+  /** Epoch ms of `text`; throws TimestampError. */
+  read(text: string): number {
+    if (
+      text.length === 20 &&
+      text.charCodeAt(19) === 90 /* Z */ &&
+      this.#datePrefix !== '' &&
+      text.startsWith(this.#datePrefix)
+    ) {
+      const h = digit2(text, 11);
+      const m = digit2(text, 14);
+      const s = digit2(text, 17);
+      if (
+        text.charCodeAt(13) === 58 &&
+        text.charCodeAt(16) === 58 &&
+        h >= 0 &&
+        h <= 23 &&
+        m >= 0 &&
+        m <= 59 &&
+        s >= 0 &&
+        s <= 59
+      ) {
+        return this.#dayMs + ((h * 60 + m) * 60 + s) * 1000;
+      }
+    }
+    const ms = parseTimestamp(text, this.#zone);
+    if (text.length === 20 && text.charCodeAt(19) === 90 && text.charCodeAt(10) === 84 /* T */) {
+      this.#datePrefix = text.slice(0, 11);
+      this.#dayMs = ms - (ms % 86_400_000);
+    }
+    return ms;
+  }
+}
+
 /**
  * Parses one timestamp: ISO 8601 with `Z` or an offset, epoch seconds or milliseconds (an integer; below
  * 1e11 it is seconds), or a naive ISO time when a zone resolver is given. Throws TimestampError.
