@@ -1,5 +1,13 @@
 import { JsonValueError } from './errors.js';
-import { describeNonJsonPrimitive, isPlainObject, jsonByteSize, setOwn, type Json, type JsonArray, type JsonObject } from './json.js';
+import {
+  describeNonJsonPrimitive,
+  isPlainObject,
+  type Json,
+  type JsonArray,
+  type JsonObject,
+  jsonByteSize,
+  setOwn,
+} from './json.js';
 import { appendPointer } from './pointer.js';
 
 /** One RFC 6902 JSON Patch operation. */
@@ -108,6 +116,8 @@ interface Acc {
   changed: string[];
   removed: string[];
   displaced: number;
+  /** Containers of the new value on the path being diffed, to name a cycle where it closes. */
+  ancestors: Set<object>;
 }
 
 /**
@@ -117,7 +127,7 @@ interface Acc {
  * returned (the previous state is never touched: it is frozen).
  */
 export function diffJson(prev: Json, next: unknown): JsonDiff {
-  const acc: Acc = { ops: [], changed: [], removed: [], displaced: 0 };
+  const acc: Acc = { ops: [], changed: [], removed: [], displaced: 0, ancestors: new Set() };
   const [stored, view] = diffValue(prev, next, '', acc);
   return {
     ops: Object.freeze(acc.ops),
@@ -135,12 +145,18 @@ function diffValue(prev: Json, next: unknown, ptr: string, acc: Acc): [Json, Vie
   if (prev === next) return [prev, NONE];
   if (next !== null && typeof next === 'object' && prev !== null && typeof prev === 'object') {
     const nextIsArray = Array.isArray(next);
-    if (nextIsArray && Array.isArray(prev)) return diffArray(prev as JsonArray, next, ptr, acc);
-    if (!nextIsArray && !Array.isArray(prev) && isPlainObject(next)) {
-      return diffObject(prev as JsonObject, next, ptr, acc);
+    const sameKind = nextIsArray ? Array.isArray(prev) : !Array.isArray(prev) && isPlainObject(next);
+    if (sameKind) {
+      if (acc.ancestors.has(next)) throw new JsonValueError(ptr, 'a cycle');
+      acc.ancestors.add(next);
+      const out = nextIsArray
+        ? diffArray(prev as JsonArray, next as unknown[], ptr, acc)
+        : diffObject(prev as JsonObject, next as Record<string, unknown>, ptr, acc);
+      acc.ancestors.delete(next);
+      return out;
     }
   }
-  const value = seal(next, ptr, undefined);
+  const value = seal(next, ptr, acc.ancestors);
   if (prev === value) return [prev, NONE];
   const op: PatchOp = Object.freeze({ op: 'replace', path: ptr, value });
   acc.ops.push(op);
@@ -150,43 +166,52 @@ function diffValue(prev: Json, next: unknown, ptr: string, acc: Acc): [Json, Vie
 }
 
 function diffObject(prev: JsonObject, next: Record<string, unknown>, ptr: string, acc: Acc): [Json, View] {
+  // Any op emitted below means this object changed (a removal deep inside has no view entry).
+  const opsBefore = acc.ops.length;
   let view: Record<string, Json> | null = null;
-  let removedAny = false;
-  for (const key in prev) {
-    if (!Object.hasOwn(next, key)) {
-      const path = appendPointer(ptr, key);
-      acc.ops.push(Object.freeze({ op: 'remove', path }));
-      acc.removed.push(path);
-      acc.displaced += displacedSize(prev[key] as Json);
-      removedAny = true;
-    }
-  }
   const keys = Object.keys(next);
   const stored: Json[] = new Array(keys.length);
   let sameAsNext = Object.isFrozen(next);
+  let shared = 0;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     const child = next[key];
-    let s: Json;
-    if (Object.hasOwn(prev, key)) {
-      const [cs, cv] = diffValue(prev[key] as Json, child, appendPointer(ptr, key), acc);
-      s = cs;
-      if (cv !== NONE) {
-        view ??= {};
-        setOwn(view, key, cv);
-      }
-    } else {
+    if (!Object.hasOwn(prev, key)) {
       const path = appendPointer(ptr, key);
-      s = seal(child, path, undefined);
+      const s = seal(child, path, acc.ancestors);
       acc.ops.push(Object.freeze({ op: 'add', path, value: s }));
       acc.changed.push(path);
       view ??= {};
       setOwn(view, key, s);
+      stored[i] = s;
+      if (s !== child) sameAsNext = false;
+      continue;
+    }
+    shared++;
+    const old = prev[key] as Json;
+    if (old === child) {
+      // Same reference: the common case for a large map where few entries changed. No pointer is built.
+      stored[i] = old;
+      continue;
+    }
+    const [s, v] = diffValue(old, child, appendPointer(ptr, key), acc);
+    if (v !== NONE) {
+      view ??= {};
+      setOwn(view, key, v);
     }
     stored[i] = s;
     if (s !== child) sameAsNext = false;
   }
-  const changed = view !== null || removedAny;
+  if (shared < countKeys(prev)) {
+    for (const key in prev) {
+      if (Object.hasOwn(next, key)) continue;
+      const path = appendPointer(ptr, key);
+      acc.ops.push(Object.freeze({ op: 'remove', path }));
+      acc.removed.push(path);
+      acc.displaced += displacedSize(prev[key] as Json);
+    }
+  }
+  const changed = acc.ops.length > opsBefore;
   if (sameAsNext) {
     // The producer's own frozen object is valid all the way down: keep it, so the next diff skips it.
     sealedNodes.add(next);
@@ -202,7 +227,20 @@ function diffObject(prev: JsonObject, next: Record<string, unknown>, ptr: string
   return [out, view ?? NONE];
 }
 
+const keyCounts = new WeakMap<object, number>();
+
+/** Key count of a sealed object, remembered: sealed objects never change. */
+function countKeys(obj: JsonObject): number {
+  let n = keyCounts.get(obj);
+  if (n === undefined) {
+    n = Object.keys(obj).length;
+    keyCounts.set(obj, n);
+  }
+  return n;
+}
+
 function diffArray(prev: JsonArray, next: unknown[], ptr: string, acc: Acc): [Json, View] {
+  const opsBefore = acc.ops.length;
   let view: Record<string, Json> | null = null;
   const common = Math.min(prev.length, next.length);
   let stored: Json[] | null = null;
@@ -227,7 +265,7 @@ function diffArray(prev: JsonArray, next: unknown[], ptr: string, acc: Acc): [Js
     const path = appendPointer(ptr, i);
     if (!(i in next)) throw new JsonValueError(path, 'an array hole');
     const child = next[i];
-    const s = seal(child, path, undefined);
+    const s = seal(child, path, acc.ancestors);
     acc.ops.push(Object.freeze({ op: 'add', path: `${ptr}/-`, value: s }));
     acc.changed.push(path);
     view ??= {};
@@ -244,7 +282,7 @@ function diffArray(prev: JsonArray, next: unknown[], ptr: string, acc: Acc): [Js
     acc.removed.push(path);
     acc.displaced += displacedSize(prev[i] as Json);
   }
-  const changed = view !== null || next.length < prev.length;
+  const changed = acc.ops.length > opsBefore;
   if (!changed) {
     if (sameAsNext) {
       sealedNodes.add(next);
@@ -263,8 +301,7 @@ function diffArray(prev: JsonArray, next: unknown[], ptr: string, acc: Acc): [Js
 }
 
 function displacedSize(value: Json): number {
-  if (value === null || typeof value !== 'object') return 8;
-  return jsonByteSize(value);
+  return Math.max(8, jsonByteSize(value));
 }
 
 /** Rough heap bytes of one container's own slots (its children are counted where they are displaced). */

@@ -175,7 +175,13 @@ export class ChangeFeed {
         diff = diffJson(from, state);
         face.memo.set(from, diff);
       }
-      const envelope: DeltaEnvelope = { t: 'delta', epoch: this.#epoch, from: c.seq, to: face.seq, ops: diff.ops };
+      const envelope: DeltaEnvelope = {
+        t: 'delta',
+        epoch: this.#epoch,
+        from: c.seq,
+        to: face.seq,
+        ops: diff.ops,
+      };
       const sizeBytes = jsonByteSize(envelope as unknown as Json);
       if (diff.ops.length > 0 && sizeBytes > snapshotSize(this.#epoch, face.seq, state)) {
         reason = 'delta_larger';
@@ -192,8 +198,20 @@ export class ChangeFeed {
     }
     if (result === undefined) {
       const r = reason ?? 'requested';
-      const envelope: SnapshotEnvelope = { t: 'snapshot', epoch: this.#epoch, seq: face.seq, reason: r, state };
-      result = { envelope, changedPaths: [''], removedPaths: [], view: state, sizeBytes: snapshotSize(this.#epoch, face.seq, state, r) };
+      const envelope: SnapshotEnvelope = {
+        t: 'snapshot',
+        epoch: this.#epoch,
+        seq: face.seq,
+        reason: r,
+        state,
+      };
+      result = {
+        envelope,
+        changedPaths: [''],
+        removedPaths: [],
+        view: state,
+        sizeBytes: snapshotSize(this.#epoch, face.seq, state, r),
+      };
       c.snapshotsSent[r]++;
     }
     c.lastSeqLag = face.seq - c.seq;
@@ -307,7 +325,12 @@ function newFace(): Face {
 }
 
 /** Exact compact JSON size of a snapshot envelope, from the cached size of the frozen state. */
-function snapshotSize(epoch: string, seq: number, state: Json, reason: SnapshotReason = 'delta_larger'): number {
+function snapshotSize(
+  epoch: string,
+  seq: number,
+  state: Json,
+  reason: SnapshotReason = 'delta_larger',
+): number {
   const head: Json = { t: 'snapshot', epoch, seq, reason, state: null };
   return jsonByteSize(head) - 4 + jsonByteSize(state);
 }

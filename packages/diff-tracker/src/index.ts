@@ -1,8 +1,8 @@
 export { diffJson, isSealed, type JsonDiff, type PatchOp, sealJson } from './diff.js';
 export { JsonValueError, PatchError, PointerError, SysError } from './errors.js';
 export {
-  type ChangeFeedOptions,
   ChangeFeed,
+  type ChangeFeedOptions,
   ConsumerNameError,
   type ConsumerStats,
   type DeltaEnvelope,
@@ -19,10 +19,10 @@ export {
   isPlainObject,
   type Json,
   type JsonArray,
-  jsonByteSize,
-  jsonEqual,
   type JsonObject,
   type JsonPrimitive,
+  jsonByteSize,
+  jsonEqual,
   type Serializable,
   setOwn,
   type ToJsonOptions,

@@ -149,7 +149,23 @@ export function jsonByteSize(value: Json): number {
 function numberSize(n: number): number {
   // Small integers are the common case (volumes, counts); skip the string conversion for them.
   if (Number.isInteger(n) && n >= 0 && n < 1e9) {
-    return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
+    return n < 10
+      ? 1
+      : n < 100
+        ? 2
+        : n < 1000
+          ? 3
+          : n < 1e4
+            ? 4
+            : n < 1e5
+              ? 5
+              : n < 1e6
+                ? 6
+                : n < 1e7
+                  ? 7
+                  : n < 1e8
+                    ? 8
+                    : 9;
   }
   return String(n).length;
 }

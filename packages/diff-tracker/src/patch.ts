@@ -21,7 +21,8 @@ export function applyPatch(doc: Json, patch: readonly unknown[]): Json {
   };
 
   const writable = (node: Json, i: number, op: string, path: string): Container => {
-    if (node === null || typeof node !== 'object') return fail(i, op, path, 'a parent on the path is not a container');
+    if (node === null || typeof node !== 'object')
+      return fail(i, op, path, 'a parent on the path is not a container');
     if (fresh.has(node)) return node as Container;
     const copy: Container = Array.isArray(node) ? node.slice() : { ...(node as Record<string, Json>) };
     fresh.add(copy);
@@ -68,7 +69,8 @@ export function applyPatch(doc: Json, patch: readonly unknown[]): Json {
       }
       if (!INDEX.test(key)) return fail(i, op, path, `"${key}" is not an array index`);
       const index = Number(key);
-      if (index > parent.length) return fail(i, op, path, `index ${index} is past the end (length ${parent.length})`);
+      if (index > parent.length)
+        return fail(i, op, path, `index ${index} is past the end (length ${parent.length})`);
       parent.splice(index, 0, value);
     } else {
       setOwn(parent, key, value);
