@@ -67,10 +67,10 @@ export function applyPatch(doc: Json, patch: readonly unknown[]): Json {
         parent.push(value);
         return;
       }
-      if (!INDEX.test(key)) return fail(i, op, path, `"${key}" is not an array index`);
+      if (!INDEX.test(key)) fail(i, op, path, `"${key}" is not an array index`);
       const index = Number(key);
       if (index > parent.length)
-        return fail(i, op, path, `index ${index} is past the end (length ${parent.length})`);
+        fail(i, op, path, `index ${index} is past the end (length ${parent.length})`);
       parent.splice(index, 0, value);
     } else {
       setOwn(parent, key, value);
