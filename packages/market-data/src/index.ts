@@ -1,4 +1,12 @@
-export { type Bar, BarSequenceValidator, BarValidationError, barLabel, validateBar } from './bar.js';
+export {
+  type Bar,
+  type BarProblem,
+  BarSequenceValidator,
+  BarValidationError,
+  barLabel,
+  barProblem,
+  validateBar,
+} from './bar.js';
 export {
   type BadRowError,
   CsvBarSource,
