@@ -1,0 +1,81 @@
+/**
+ * Columnar one-minute or derived bars: six Float64 columns in one ArrayBuffer with amortised doubling —
+ * 48 bytes per bar at full capacity, one allocation per table, no object per bar. Derived tables also keep
+ * the minutes each bar covered and could have covered (two Uint16 columns, 4 more bytes).
+ */
+export class BarTable {
+  #capacity = 0;
+  /** Number of bars held. */
+  length = 0;
+  times: Float64Array = EMPTY64;
+  open: Float64Array = EMPTY64;
+  high: Float64Array = EMPTY64;
+  low: Float64Array = EMPTY64;
+  close: Float64Array = EMPTY64;
+  volume: Float64Array = EMPTY64;
+  /** Minutes with a 1m bar inside each derived bar (empty for 1m tables). */
+  minutes: Uint16Array = EMPTY16;
+  /** Minutes each derived bar could cover (its interval, cut at the close). */
+  possible: Uint16Array = EMPTY16;
+  readonly #derived: boolean;
+
+  /** `initialCapacity` 0 allocates nothing until the first bar. */
+  constructor(derived = false, initialCapacity = 0) {
+    this.#derived = derived;
+    if (initialCapacity > 0) this.#allocate(initialCapacity);
+  }
+
+  /** Appends one bar. */
+  push(t: number, o: number, h: number, l: number, c: number, v: number, minutes = 0, possible = 0): void {
+    if (this.length === this.#capacity) this.#allocate(Math.max(16, this.#capacity * 2));
+    const i = this.length++;
+    this.times[i] = t;
+    this.open[i] = o;
+    this.high[i] = h;
+    this.low[i] = l;
+    this.close[i] = c;
+    this.volume[i] = v;
+    if (this.#derived) {
+      this.minutes[i] = minutes;
+      this.possible[i] = possible;
+    }
+  }
+
+  /** Makes room for `n` more bars at once (one allocation for a batch). */
+  reserve(n: number): void {
+    const need = this.length + n;
+    if (need > this.#capacity) this.#allocate(Math.max(need, this.#capacity * 2));
+  }
+
+  /** Forgets every bar, keeping the memory for the next day. */
+  clear(): void {
+    this.length = 0;
+  }
+
+  /** Bytes held by the columns (capacity, not length). */
+  get sizeBytes(): number {
+    return this.#capacity * (this.#derived ? 52 : 48);
+  }
+
+  #allocate(capacity: number): void {
+    const buffer = new ArrayBuffer(capacity * (this.#derived ? 52 : 48));
+    const cols = [this.times, this.open, this.high, this.low, this.close, this.volume].map((old, k) => {
+      const col = new Float64Array(buffer, k * 8 * capacity, capacity);
+      col.set(old.subarray(0, this.length));
+      return col;
+    }) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    [this.times, this.open, this.high, this.low, this.close, this.volume] = cols;
+    if (this.#derived) {
+      const minutes = new Uint16Array(buffer, 48 * capacity, capacity);
+      const possible = new Uint16Array(buffer, 50 * capacity, capacity);
+      minutes.set(this.minutes.subarray(0, this.length));
+      possible.set(this.possible.subarray(0, this.length));
+      this.minutes = minutes;
+      this.possible = possible;
+    }
+    this.#capacity = capacity;
+  }
+}
+
+const EMPTY64 = new Float64Array(0);
+const EMPTY16 = new Uint16Array(0);

@@ -1,0 +1,28 @@
+import { SysError } from '@sys/diff-tracker';
+
+/** A bar outside the trading day being held (before its pre-market or after its post-market). */
+export class SessionDayError extends SysError {
+  constructor(where: string, detail: string) {
+    super('SESSION_DAY', `${where}: ${detail}; start the right day first (startDay) or drop the bar`);
+  }
+}
+
+/** A symbol that is not in the session. */
+export class UnknownSymbolError extends SysError {
+  /** The symbol asked for. */
+  readonly symbol: string;
+
+  constructor(symbol: string, known: readonly string[]) {
+    const list =
+      known.length === 0 ? 'none' : known.slice(0, 10).join(', ') + (known.length > 10 ? ', …' : '');
+    super('UNKNOWN_SYMBOL', `unknown symbol ${JSON.stringify(symbol)} (session has: ${list}); add it first`);
+    this.symbol = symbol;
+  }
+}
+
+/** A symbol name that is empty or not a string. */
+export class SymbolNameError extends SysError {
+  constructor(symbol: unknown) {
+    super('SYMBOL_NAME', `a symbol must be 1 to 64 characters without spaces, got ${JSON.stringify(symbol)}`);
+  }
+}

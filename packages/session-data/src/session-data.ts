@@ -1,0 +1,233 @@
+import type { Json, Serializable, ToJsonOptions } from '@sys/diff-tracker';
+import type { Bar } from '@sys/market-data';
+import { formatNyTime, type IsoDate, NyseCalendar, nyDateOf, type SessionWindow } from '@sys/market-time';
+import { SessionDayError, SymbolNameError, UnknownSymbolError } from './errors.js';
+import { SymbolSessionData, type SymbolSessionOptions } from './symbol-session.js';
+
+/** Fields of `session` that a coordinator sets. */
+export interface SessionFields {
+  date?: IsoDate | null;
+  timeMs?: number | null;
+  active?: boolean;
+  ended?: boolean;
+}
+
+/** Options of SessionData. */
+export interface SessionDataOptions extends SymbolSessionOptions {
+  /** The exchange calendar (to find a day's session windows). Default: a new NyseCalendar. */
+  calendar?: NyseCalendar;
+}
+
+const SYMBOL_NAME = /^\S{1,64}$/;
+
+/**
+ * All symbols of one trading session, plus the `system` and `session` facts the coordinators keep. The
+ * JSON aggregates the symbols' own cached objects, so an unchanged symbol is never serialised again.
+ */
+export class SessionData implements Serializable {
+  readonly #symbols = new Map<string, SymbolSessionData>();
+  readonly #calendar: NyseCalendar;
+  readonly #options: SymbolSessionOptions;
+  #window: SessionWindow | null = null;
+  #system = { state: 'stopped', mode: 'backtest' };
+  #session: { date: IsoDate | null; timeMs: number | null; active: boolean; ended: boolean } = {
+    date: null,
+    timeMs: null,
+    active: false,
+    ended: false,
+  };
+  #systemJson: Json = null;
+  #sessionJson: Json = null;
+  #sessionKey = '';
+  readonly #faces = [
+    { refs: [] as Json[], json: null as Json },
+    { refs: [] as Json[], json: null as Json },
+  ];
+  #top: [Json, Json] = [null, null];
+  #topParts: Json[][] = [[], []];
+
+  constructor(options: SessionDataOptions = {}) {
+    this.#calendar = options.calendar ?? new NyseCalendar();
+    this.#options = { ...(options.now ? { now: options.now } : {}) };
+  }
+
+  /** The calendar in use. */
+  get calendar(): NyseCalendar {
+    return this.#calendar;
+  }
+
+  /** The trading day held, or null. */
+  get window(): SessionWindow | null {
+    return this.#window;
+  }
+
+  /** Adds a symbol (or returns it when present); it joins the current trading day. */
+  addSymbol(symbol: string): SymbolSessionData {
+    if (typeof symbol !== 'string' || !SYMBOL_NAME.test(symbol)) throw new SymbolNameError(symbol);
+    let s = this.#symbols.get(symbol);
+    if (s === undefined) {
+      s = new SymbolSessionData(symbol, this.#options);
+      s.reset(this.#window);
+      this.#symbols.set(symbol, s);
+    }
+    return s;
+  }
+
+  /** Removes a symbol; returns whether it was there. */
+  removeSymbol(symbol: string): boolean {
+    return this.#symbols.delete(symbol);
+  }
+
+  /** The symbol's state, or undefined. */
+  getSymbol(symbol: string): SymbolSessionData | undefined {
+    return this.#symbols.get(symbol);
+  }
+
+  /** Symbol names, in the order added. */
+  symbols(): string[] {
+    return [...this.#symbols.keys()];
+  }
+
+  /** Sets `system { state, mode }`. */
+  setSystem(state: string, mode: string): void {
+    this.#system = { state, mode };
+  }
+
+  /** Sets fields of `session`. */
+  setSession(fields: SessionFields): void {
+    this.#session = { ...this.#session, ...fields };
+  }
+
+  /** Starts a trading day for every symbol: session bars reset, history kept. */
+  startDay(window: SessionWindow): void {
+    this.#window = window;
+    for (const s of this.#symbols.values()) s.reset(window);
+    this.#session = { ...this.#session, date: window.date, active: false, ended: false };
+  }
+
+  /** Loads earlier days' 1m bars of one symbol (added if missing). */
+  loadHistorical(symbol: string, bars: readonly Bar[]): void {
+    this.addSymbol(symbol).loadHistorical(bars, (d) => this.#calendar.session(d));
+  }
+
+  /**
+   * Takes one released 1m bar. An unknown symbol is an error; the first bar with no day started starts
+   * the trading day of its own New York date (an error when the market is closed that day).
+   */
+  ingest(bar: Bar): void {
+    const s = this.#symbolOf(bar);
+    this.#ensureDay(bar);
+    s.ingest(bar);
+  }
+
+  /** Takes a batch of bars (any symbols, time order per symbol); every bar is checked before any is stored. */
+  ingestMany(bars: readonly Bar[]): void {
+    if (bars.length === 0) return;
+    const first = bars[0] as Bar;
+    this.#ensureDay(first);
+    const groups = new Map<SymbolSessionData, Bar[]>();
+    for (const bar of bars) {
+      const s = this.#symbolOf(bar);
+      const g = groups.get(s);
+      if (g === undefined) groups.set(s, [bar]);
+      else g.push(bar);
+    }
+    // Check every symbol's bars before storing any, so one bad bar stores nothing at all.
+    for (const [s, g] of groups) s.checkMany(g);
+    for (const [s, g] of groups) s.ingestChecked(g);
+  }
+
+  /** Folds pending 1m bars of every symbol into the derived intervals; returns bars folded. */
+  foldDerived(): number {
+    let n = 0;
+    for (const s of this.#symbols.values()) n += s.foldDerived();
+    return n;
+  }
+
+  /** Market time now: `session.time`, quality and forming buckets of every symbol. */
+  advanceTo(marketMs: number): void {
+    this.#session = { ...this.#session, timeMs: marketMs };
+    for (const s of this.#symbols.values()) s.advanceTo(marketMs);
+  }
+
+  /** The complete state now: `{ system, session, symbols }`. */
+  toJson(options: ToJsonOptions = {}): Json {
+    const debug = options.debug === true;
+    const system = this.#systemPart();
+    const session = this.#sessionPart();
+    const symbols = this.#symbolsPart(debug);
+    const face = debug ? 1 : 0;
+    const parts = this.#topParts[face] as Json[];
+    if (parts[0] !== system || parts[1] !== session || parts[2] !== symbols || this.#top[face] === null) {
+      this.#topParts[face] = [system, session, symbols];
+      this.#top[face] = Object.freeze({ system, session, symbols });
+    }
+    return this.#top[face];
+  }
+
+  #symbolOf(bar: Bar): SymbolSessionData {
+    const s = this.#symbols.get(bar.symbol);
+    if (s === undefined) throw new UnknownSymbolError(bar.symbol, this.symbols());
+    return s;
+  }
+
+  #ensureDay(bar: Bar): void {
+    if (this.#window !== null) return;
+    const date = nyDateOf(bar.startMs);
+    const window = this.#calendar.session(date);
+    if (window === null) {
+      throw new SessionDayError(
+        `${bar.symbol}@${new Date(bar.startMs).toISOString()}`,
+        `the market is closed on ${date}`,
+      );
+    }
+    this.startDay(window);
+  }
+
+  #systemPart(): Json {
+    const prev = this.#systemJson as { state?: string; mode?: string } | null;
+    if (prev?.state !== this.#system.state || prev?.mode !== this.#system.mode) {
+      this.#systemJson = Object.freeze({ ...this.#system });
+    }
+    return this.#systemJson;
+  }
+
+  #sessionPart(): Json {
+    const s = this.#session;
+    const time = s.timeMs === null ? null : formatNyTime(s.timeMs);
+    const key = `${s.date}|${time}|${s.active}|${s.ended}|${this.#symbols.size}`;
+    if (key !== this.#sessionKey) {
+      this.#sessionKey = key;
+      this.#sessionJson = Object.freeze({
+        date: s.date,
+        time,
+        active: s.active,
+        ended: s.ended,
+        symbol_count: this.#symbols.size,
+      });
+    }
+    return this.#sessionJson;
+  }
+
+  #symbolsPart(debug: boolean): Json {
+    const face = this.#faces[debug ? 1 : 0] as { refs: Json[]; json: Json };
+    // A symbol's JSON object is its own (it names the symbol), so comparing by position also catches
+    // symbols removed and added.
+    let changed = face.json === null || face.refs.length !== this.#symbols.size;
+    const refs: Json[] = new Array(this.#symbols.size);
+    let i = 0;
+    for (const s of this.#symbols.values()) {
+      const j = s.toJson({ debug });
+      if (!changed && face.refs[i] !== j) changed = true;
+      refs[i++] = j;
+    }
+    if (changed) {
+      const out: Record<string, Json> = {};
+      i = 0;
+      for (const name of this.#symbols.keys()) out[name] = refs[i++] as Json;
+      face.json = Object.freeze(out);
+      face.refs = refs;
+    }
+    return face.json;
+  }
+}
