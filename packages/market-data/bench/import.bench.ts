@@ -5,7 +5,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type IsoDate, NyseCalendar } from '@sys/market-time';
-import { type Bar, BarStore, syntheticDayBars, syntheticSymbols, writeCsvBars } from '../src/index.js';
+import {
+  type Bar,
+  BarStore,
+  readCsvBars,
+  syntheticDayBars,
+  syntheticSymbols,
+  writeCsvBars,
+} from '../src/index.js';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -15,6 +22,8 @@ function flag(name: string, fallback: number): number {
 }
 
 const rows = flag('rows', 10_000_000);
+const memoryAt = process.argv.indexOf('--memory-limit');
+const memoryLimit = memoryAt >= 0 ? process.argv[memoryAt + 1] : undefined;
 const REGULAR_MINUTES = 390;
 const symbolCount = Math.min(100, Math.max(1, Math.ceil(rows / (REGULAR_MINUTES * 250))));
 const symbols = syntheticSymbols(symbolCount);
@@ -35,13 +44,27 @@ function* bars(): Generator<Bar> {
 /** Samples RSS every 50 ms; `peak()` is the high-water mark since `reset()`. */
 class RssSampler {
   #peak = 0;
+  #heapPeak = 0;
+  #start = 0;
   readonly #timer = setInterval(() => this.#sample(), 50);
   #sample(): void {
-    this.#peak = Math.max(this.#peak, process.memoryUsage().rss);
+    const m = process.memoryUsage();
+    this.#peak = Math.max(this.#peak, m.rss);
+    this.#heapPeak = Math.max(this.#heapPeak, m.heapUsed);
   }
   reset(): void {
     this.#peak = 0;
+    this.#heapPeak = 0;
+    this.#start = process.memoryUsage().rss;
     this.#sample();
+  }
+  /** RSS when the phase began. */
+  start(): number {
+    return this.#start;
+  }
+  /** JS heap in use, high-water since `reset()`. */
+  heapPeak(): number {
+    return this.#heapPeak;
   }
   peak(): number {
     this.#sample();
@@ -67,12 +90,28 @@ try {
       `(written in ${(writeMs / 1000).toFixed(1)} s)`,
   );
 
-  const store = await BarStore.open(join(dir, 'bench.duckdb'));
+  // The reader alone: parse and validate every row, no store. Its memory must not grow with the file.
+  rss.reset();
+  t = performance.now();
+  let parsed = 0;
+  for await (const _bar of readCsvBars(csv)) parsed++;
+  const readMs = performance.now() - t;
+  const readPeak = rss.peak();
+  const readStart = rss.start();
+  const readHeap = rss.heapPeak();
+  if (parsed !== written) throw new Error(`read ${parsed} of ${written}`);
+
+  const store = await BarStore.open(
+    join(dir, 'bench.duckdb'),
+    memoryLimit === undefined ? {} : { memoryLimit },
+  );
   rss.reset();
   t = performance.now();
   const report = await store.importFile(csv);
   const importMs = performance.now() - t;
   const importPeak = rss.peak();
+  const importStart = rss.start();
+  const importHeap = rss.heapPeak();
   if (report.inserted !== written) throw new Error(`imported ${report.inserted} of ${written}`);
 
   const coverage = await store.coverage();
@@ -93,25 +132,37 @@ try {
   }
   const iterateMs = performance.now() - t;
   const iteratePeak = rss.peak();
+  const iterateStart = rss.start();
+  const iterateHeap = rss.heapPeak();
   await store.close();
   if (seen !== written) throw new Error(`iterated ${seen} of ${written}`);
 
   const storeSize = statSync(join(dir, 'bench.duckdb')).size;
+  const memory = (start: number, peak: number, heap: number) =>
+    `RSS ${mb(start)} at start, high-water ${mb(peak)}; JS heap high-water ${mb(heap)}`;
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   console.log(
-    `CSV → store:       ${rate(written, importMs)}  (${(importMs / 1000).toFixed(1)} s, RSS high-water ${mb(importPeak)})`,
+    `CSV read only:     ${rate(parsed, readMs)} (${seconds(readMs)}; ${memory(readStart, readPeak, readHeap)})`,
   );
   console.log(
-    `store → iteration: ${rate(seen, iterateMs)}  (${(iterateMs / 1000).toFixed(1)} s, RSS high-water ${mb(iteratePeak)})`,
+    `CSV → store:       ${rate(written, importMs)} (${seconds(importMs)}; ${memory(importStart, importPeak, importHeap)})`,
+  );
+  console.log(
+    `store → iteration: ${rate(seen, iterateMs)} (${seconds(iterateMs)}; ${memory(iterateStart, iteratePeak, iterateHeap)})`,
   );
   console.log(`store file ${mb(storeSize)}; checksum Σvolume ${volume}`);
   console.log(
     JSON.stringify({
       rows: written,
       symbols: symbolCount,
+      readRowsPerSec: Math.round((parsed / readMs) * 1000),
+      readRssPeakBytes: readPeak,
       importRowsPerSec: Math.round((written / importMs) * 1000),
       importRssPeakBytes: importPeak,
+      importHeapPeakBytes: importHeap,
       iterateRowsPerSec: Math.round((seen / iterateMs) * 1000),
       iterateRssPeakBytes: iteratePeak,
+      iterateHeapPeakBytes: iterateHeap,
     }),
   );
 } finally {

@@ -279,7 +279,7 @@ export async function* readCsvBars(file: string, options: ReadBarsOptions = {}):
 /** Makes the located format error of one file type. */
 export type FileErrorFactory = (file: string, line: number, reason: string) => Error;
 
-/** Bars of several files read one file at a time, each file in its own order; for merging by time. */
+/** One file's bars, refusing time that goes back across symbols (merging by time needs each file in order). */
 async function* timeOrdered(
   batches: AsyncIterable<BarBatch>,
   file: string,

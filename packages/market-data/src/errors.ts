@@ -107,3 +107,10 @@ export class SampleNotFoundError extends SysError {
     this.sample = sample;
   }
 }
+
+/** Options of the synthetic generator that cannot work (a gap rate outside [0, 1), no symbols, reversed dates). */
+export class SyntheticOptionsError extends SysError {
+  constructor(reason: string) {
+    super('SYNTHETIC_OPTIONS', `synthetic bar source: ${reason}`);
+  }
+}

@@ -21,6 +21,7 @@ export {
   ParquetFormatError,
   SampleNotFoundError,
   StoreError,
+  SyntheticOptionsError,
   UnknownZoneError,
 } from './errors.js';
 export { ParquetBarSource, readParquetBars } from './parquet.js';

@@ -50,6 +50,11 @@ export interface BarStoreOptions {
   mergeRows?: number;
   /** Rows one streaming query sorts at most; longer ranges are read as several windows of whole days. */
   queryWindowRows?: number;
+  /**
+   * DuckDB's memory limit, e.g. `'1GB'` (default: DuckDB's own, 80% of RAM). DuckDB keeps the pages of a
+   * large import cached up to this limit, so it is what bounds the store's share of RSS.
+   */
+  memoryLimit?: string;
 }
 
 const SCHEMA_VERSION = '1';
@@ -131,7 +136,10 @@ export class BarStore implements BarSource {
     let instance: DuckDBInstance;
     try {
       if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-      instance = await DuckDBInstance.create(file);
+      instance = await DuckDBInstance.create(
+        file,
+        options.memoryLimit === undefined ? undefined : { memory_limit: options.memoryLimit },
+      );
     } catch (cause) {
       throw new StoreError(file, `cannot open (${(cause as Error).message}); is another process using it?`, {
         cause,
@@ -234,7 +242,6 @@ export class BarStore implements BarSource {
     const chunk = DuckDBDataChunk.create(STAGE_TYPES, CHUNK_ROWS);
     const counts = { inserted: 0, replaced: 0, staged: 0 };
     let pending = 0;
-    let rowsRead = 0;
     let appenderOpen = true;
 
     const appendRows = (
@@ -286,12 +293,9 @@ export class BarStore implements BarSource {
           appendRows(batch.bars, batch.lines, from, Math.min(CHUNK_ROWS, batch.bars.length - from));
         }
         pending += batch.bars.length;
-        rowsRead = batch.rowsRead;
         if (pending >= this.#mergeRows) await merge();
-        options.onProgress?.(rowsRead);
+        options.onProgress?.(batch.rowsRead);
       }
-      // The last batch may have ended on skipped rows that no batch reported.
-      rowsRead = Math.max(rowsRead, counts.staged + pending + skipped.length);
       await merge();
       appender.closeSync();
       appenderOpen = false;
@@ -308,7 +312,8 @@ export class BarStore implements BarSource {
     }
     return {
       file,
-      rowsRead,
+      // Every row was either staged or skipped (any other outcome threw).
+      rowsRead: counts.staged + skipped.length,
       inserted: counts.inserted,
       unchanged: counts.staged - counts.inserted - counts.replaced,
       replaced: counts.replaced,

@@ -5,6 +5,7 @@ import {
   BarSequenceValidator,
   barLabel,
   SyntheticBarSource,
+  SyntheticOptionsError,
   syntheticDayBars,
   syntheticSymbols,
 } from './index.js';
@@ -106,5 +107,27 @@ describe('SyntheticBarSource', () => {
     );
     const direct = [...syntheticDayBars('2025-07-02', ['SYN002'], { seed: 9 })];
     expect(narrow).toEqual(direct);
+  });
+});
+
+describe('SyntheticBarSource options', () => {
+  it.each([
+    [{ symbols: 0 }],
+    [{ symbols: [] }],
+    [{ symbols: ['A', 'A'] }],
+    [{ gapRate: 1 }],
+    [{ gapRate: -0.1 }],
+    [{ startDate: '2025-07-08' }],
+  ])('refuses %j', (change) => {
+    expect(
+      () =>
+        new SyntheticBarSource({
+          symbols: 2,
+          startDate: '2025-07-01',
+          endDate: '2025-07-07',
+          seed: 1,
+          ...change,
+        }),
+    ).toThrow(SyntheticOptionsError);
   });
 });

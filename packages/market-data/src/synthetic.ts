@@ -1,5 +1,6 @@
-import { type IsoDate, MINUTE_MS, NyseCalendar } from '@sys/market-time';
+import { type IsoDate, MINUTE_MS, NyseCalendar, parseIsoDate } from '@sys/market-time';
 import type { Bar } from './bar.js';
+import { SyntheticOptionsError } from './errors.js';
 import { type BarQuery, type BarSource, resolveQuery } from './source.js';
 
 /** Options of the synthetic generator. */
@@ -175,6 +176,27 @@ export function* syntheticDayBars(
   }
 }
 
+function checkOptions(options: SyntheticOptions): void {
+  const { symbols, gapRate = 0, seed } = options;
+  if (typeof symbols === 'number' ? !(Number.isSafeInteger(symbols) && symbols > 0) : symbols.length === 0) {
+    throw new SyntheticOptionsError(
+      `symbols must be a positive count or a non-empty list, got ${JSON.stringify(symbols)}`,
+    );
+  }
+  if (
+    Array.isArray(symbols) &&
+    (new Set(symbols).size !== symbols.length || symbols.some((s) => s.length === 0))
+  ) {
+    throw new SyntheticOptionsError('symbols must be distinct, non-empty names');
+  }
+  if (!(gapRate >= 0 && gapRate < 1))
+    throw new SyntheticOptionsError(`gapRate must be in [0, 1), got ${gapRate}`);
+  if (!Number.isFinite(seed)) throw new SyntheticOptionsError(`seed must be a finite number, got ${seed}`);
+  if (parseIsoDate(options.startDate) > parseIsoDate(options.endDate)) {
+    throw new SyntheticOptionsError(`startDate ${options.startDate} is after endDate ${options.endDate}`);
+  }
+}
+
 /**
  * A SYNTHETIC bar source — made-up prices and volumes for benchmarks and scale tests, never real data (its
  * default symbols are named SYN…, and `synthetic` is true). Deterministic for a seed.
@@ -187,6 +209,7 @@ export class SyntheticBarSource implements BarSource {
   readonly #calendar: NyseCalendar;
 
   constructor(options: SyntheticOptions) {
+    checkOptions(options);
     this.#symbols = (
       typeof options.symbols === 'number' ? syntheticSymbols(options.symbols) : [...options.symbols]
     ).sort();
