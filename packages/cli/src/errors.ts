@@ -1,0 +1,34 @@
+import { SysError } from '@sys/diff-tracker';
+
+/** Bad command-line input: an unknown command or flag, a missing or ill-typed value. Exit code 2. */
+export class UsageError extends SysError {
+  /** The command the input was for (`system json`), when it got that far. */
+  readonly command: string | undefined;
+
+  constructor(message: string, command?: string) {
+    super('USAGE', message);
+    this.command = command;
+  }
+}
+
+/** A command that needs a session ran while there was none. */
+export class NoSessionError extends SysError {
+  constructor(command: string) {
+    super('NO_SESSION', `${command}: no session; start one with \`system start [config]\` first`);
+  }
+}
+
+/** A command that cannot run in the system's current state (e.g. `system step` while running). */
+export class StateError extends SysError {
+  constructor(message: string) {
+    super('STATE', message);
+  }
+}
+
+/** Error codes that mean "the input was wrong": they exit with 2, like usage errors. */
+const INPUT_CODES = new Set(['USAGE', 'CONFIG']);
+
+/** The process exit code for an error: 2 for bad input, 1 for anything else. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof SysError && INPUT_CODES.has(error.code) ? 2 : 1;
+}
