@@ -1,1 +1,19 @@
-export {};
+export {
+  ConfigError,
+  type ConfigIssue,
+  loadConfig,
+  parseConfig,
+  type SessionConfig,
+  type SessionConfigInput,
+  type SourceConfig,
+  sampleConfig,
+} from './config.js';
+export { LiveInputError, SystemStateError } from './errors.js';
+export {
+  barFromJsonLine,
+  type SystemJsonOptions,
+  SystemManager,
+  type SystemManagerOptions,
+  type SystemProgress,
+  type SystemState,
+} from './manager.js';

@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { SysError } from '@sys/diff-tracker';
+import { samplePath } from '@sys/market-data';
+import {
+  InvalidSpeedError,
+  type IsoDate,
+  NyseCalendar,
+  parseIsoDate,
+  parseSpeed,
+  type Speed,
+} from '@sys/market-time';
+import { z } from 'zod';
+
+/** One problem of a config: where (a JSON path like `backtest.start_date`) and what is expected. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A session config that cannot run; lists every problem at once. Nothing was started. */
+export class ConfigError extends SysError {
+  /** Every problem found, each with its JSON path. */
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[], source = 'config') {
+    const lines = issues.map((i) => `  - ${i.path === '' ? '(root)' : i.path}: ${i.message}`);
+    super(
+      'CONFIG',
+      `${source} is not valid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    );
+    this.issues = issues;
+  }
+}
+
+const isoDate = z.string().refine((s) => {
+  try {
+    parseIsoDate(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a calendar date "YYYY-MM-DD"');
+
+const speed = z.union([z.number(), z.string()]).transform((value, ctx): Speed => {
+  try {
+    return parseSpeed(value);
+  } catch (e) {
+    ctx.addIssue({
+      code: 'custom',
+      message: e instanceof InvalidSpeedError ? e.message : 'expected a speed: a number > 0 or "max"',
+    });
+    return z.NEVER;
+  }
+});
+
+const paths = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .transform((p) => (Array.isArray(p) ? p : [p]));
+
+const source = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('store'),
+    path: z.string().min(1).optional().describe('DuckDB file; default <cwd>/data/sys.duckdb'),
+  }),
+  z.strictObject({ type: z.literal('csv'), paths, zone: z.string().min(1).optional() }),
+  z.strictObject({ type: z.literal('parquet'), paths, zone: z.string().min(1).optional() }),
+  z.strictObject({
+    type: z.literal('synthetic'),
+    seed: z.number().int(),
+    gap_rate: z.number().min(0).max(1).optional(),
+  }),
+]);
+
+const schema = z.strictObject({
+  symbols: z
+    .array(z.string().regex(/^\S{1,64}$/, 'expected a symbol: 1 to 64 characters, no spaces'))
+    .min(1, 'expected at least one symbol'),
+  source: source.default({ type: 'store' }),
+  backtest: z.strictObject({ start_date: isoDate, end_date: isoDate }).optional(),
+  speed: speed.default('max'),
+  historical_days: z.number().int().min(0).max(250).default(0),
+  mode: z.enum(['backtest', 'live']).default('backtest'),
+  sessions: z.enum(['regular', 'extended']).default('regular'),
+  feed: z
+    .strictObject({
+      max_retained_bytes_per_consumer: z.number().int().positive().optional(),
+      max_consumers: z.number().int().positive().optional(),
+    })
+    .default({}),
+});
+
+/** A session config: what to replay (or stream live), from where, over which days, how fast. */
+export type SessionConfig = z.output<typeof schema>;
+/** The config as written in a file (defaults not yet applied). */
+export type SessionConfigInput = z.input<typeof schema>;
+/** Where bars come from. */
+export type SourceConfig = SessionConfig['source'];
+
+function pathOf(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out === '' ? '' : '.'}${String(p)}`;
+  return out;
+}
+
+/**
+ * Checks a config and fills its defaults. Every problem is reported at once with its JSON path — types,
+ * unknown keys, dates, a speed of 0, an end before the start, a window without trading days — before
+ * anything starts. Relative source paths are resolved against `baseDir`.
+ */
+export function parseConfig(
+  input: unknown,
+  options: { baseDir?: string; source?: string } = {},
+): SessionConfig {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ path: pathOf(i.path), message: i.message })),
+      options.source,
+    );
+  }
+  const config = parsed.data;
+  const issues: ConfigIssue[] = [];
+  if (config.mode === 'backtest') {
+    const w = config.backtest;
+    if (w === undefined) {
+      issues.push({
+        path: 'backtest',
+        message: 'a backtest needs a window: { "start_date": …, "end_date": … }',
+      });
+    } else if (w.end_date < w.start_date) {
+      issues.push({
+        path: 'backtest.end_date',
+        message: `${w.end_date} is before start_date ${w.start_date}`,
+      });
+    } else if (new NyseCalendar().tradingDays(w.start_date, w.end_date).length === 0) {
+      issues.push({
+        path: 'backtest',
+        message: `no trading day between ${w.start_date} and ${w.end_date} (weekends and holidays only)`,
+      });
+    }
+  }
+  if (new Set(config.symbols).size !== config.symbols.length) {
+    issues.push({ path: 'symbols', message: 'each symbol may appear once' });
+  }
+  if (issues.length > 0) throw new ConfigError(issues, options.source);
+  const base = options.baseDir;
+  if (base !== undefined) {
+    const s = config.source;
+    if (s.type === 'csv' || s.type === 'parquet') s.paths = s.paths.map((p) => resolve(base, p));
+    if (s.type === 'store' && s.path !== undefined) s.path = resolve(base, s.path);
+  }
+  return config;
+}
+
+/** Reads and checks a JSON config file; source paths are relative to the file. */
+export async function loadConfig(file: string): Promise<SessionConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([{ path: '', message: `cannot read ${file}: ${(e as Error).message}` }], file);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([{ path: '', message: `not JSON: ${(e as Error).message}` }], file);
+  }
+  return parseConfig(json, { baseDir: dirname(resolve(file)), source: file });
+}
+
+/**
+ * The bundled real AAPL day (2025-07-02) from its CSV, replayed at `max` with the extended sessions (the
+ * pre-market is replayed and kept apart from the session figures): the README's first command.
+ */
+export function sampleConfig(overrides: Partial<SessionConfigInput> = {}): SessionConfig {
+  return parseConfig({
+    symbols: ['AAPL'],
+    source: { type: 'csv', paths: [samplePath('AAPL_2025-07-02.csv')] },
+    backtest: { start_date: '2025-07-02', end_date: '2025-07-02' satisfies IsoDate },
+    speed: 'max',
+    sessions: 'extended',
+    ...overrides,
+  });
+}

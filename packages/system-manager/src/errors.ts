@@ -1,0 +1,15 @@
+import { SysError } from '@sys/diff-tracker';
+
+/** An operation the system cannot do in its current state (e.g. step while running). */
+export class SystemStateError extends SysError {
+  constructor(action: string, state: string, hint: string) {
+    super('SYSTEM_STATE', `cannot ${action} while the system is ${state}: ${hint}`);
+  }
+}
+
+/** A bar pushed in live mode that could not be read (NDJSON line, missing field). */
+export class LiveInputError extends SysError {
+  constructor(where: string, detail: string) {
+    super('LIVE_INPUT', `${where}: ${detail}`);
+  }
+}
