@@ -100,7 +100,10 @@ export class Backtest implements Serializable {
       ...(options.daemon === undefined ? {} : { daemon: options.daemon }),
       ...(options.now === undefined ? {} : { now: options.now }),
     };
-    const tuned = { ...common, ...(options.yieldEveryMs === undefined ? {} : { yieldEveryMs: options.yieldEveryMs }) };
+    const tuned = {
+      ...common,
+      ...(options.yieldEveryMs === undefined ? {} : { yieldEveryMs: options.yieldEveryMs }),
+    };
     this.queue = new BoundedQueue<MinuteBatch>({
       capacity: options.queueCapacity ?? 64,
       ...(options.now === undefined ? {} : { now: options.now }),
@@ -199,7 +202,12 @@ export class Backtest implements Serializable {
   /** Changes the replay speed from now on (needs a clock with speed, e.g. BacktestClock). */
   setSpeed(speed: Speed): void {
     if (this.#control === null) {
-      throw new WorkerStateError('backtest', 'set the speed of', this.#state, 'its clock has no speed; use a BacktestClock');
+      throw new WorkerStateError(
+        'backtest',
+        'set the speed of',
+        this.#state,
+        'its clock has no speed; use a BacktestClock',
+      );
     }
     this.#control.setSpeed(speed);
     this.#version++;

@@ -1,7 +1,7 @@
 export { Backtest, type BacktestOptions, runBacktest } from './backtest.js';
 export { type ClockControl, clockControl } from './clock-control.js';
 export { StreamOrderError, UpstreamFailedError, WorkerStateError, WorkerStoppedError } from './errors.js';
-export { BoundedQueue, type BoundedQueueOptions, type QueueStats } from './queue.js';
+export { BoundedQueue, type BoundedQueueOptions, type QueueStats, type QueueStatsSource } from './queue.js';
 export {
   type CatchUp,
   SessionCoordinator,

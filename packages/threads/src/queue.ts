@@ -18,6 +18,14 @@ export interface QueueStats {
   dropped: number;
 }
 
+/** What a reader of queue counters needs: the counters and a version to cache by. */
+export interface QueueStatsSource {
+  /** Grows on every change. */
+  readonly version: number;
+  /** The counters now. */
+  stats(): QueueStats;
+}
+
 interface PutWaiter<T> {
   readonly item: T;
   readonly sinceMs: number;
@@ -42,7 +50,7 @@ export interface BoundedQueueOptions {
  * A FIFO async queue with a bound: `put` waits while it is full (market data is never dropped), `take`
  * waits while it is empty. Both waits can be aborted with a signal; an aborted `put` leaves nothing behind.
  */
-export class BoundedQueue<T> {
+export class BoundedQueue<T> implements QueueStatsSource {
   /** Most items held at once. */
   readonly capacity: number;
   readonly #now: () => number;

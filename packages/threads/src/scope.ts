@@ -1,4 +1,10 @@
-import { formatNyTime, type NyseCalendar, nyDateOf, type ReplayScope, type ReplayWindow } from '@sys/market-time';
+import {
+  formatNyTime,
+  type NyseCalendar,
+  nyDateOf,
+  type ReplayScope,
+  type ReplayWindow,
+} from '@sys/market-time';
 
 /**
  * Answers "is this instant inside a replayed session?" for bars that come roughly in time order: one

@@ -1,7 +1,14 @@
 import type { Json, ToJsonOptions } from '@sys/diff-tracker';
 import type { Bar, BarSource } from '@sys/market-data';
-import { type Clock, type IsoDate, NyseCalendar, type ReplayScope, type SessionWindow } from '@sys/market-time';
+import {
+  type Clock,
+  type IsoDate,
+  NyseCalendar,
+  type ReplayScope,
+  type SessionWindow,
+} from '@sys/market-time';
 import type { SessionData } from '@sys/session-data';
+import { UpstreamFailedError } from './errors.js';
 import { ScopeFilter } from './scope.js';
 import type { ReleaseGate } from './stream.js';
 import { Worker, type WorkerContext, type WorkerState } from './worker.js';
@@ -78,6 +85,7 @@ export class SessionCoordinator {
   #historyThrough: IsoDate | null = null;
   #historyBars = 0;
   #daysDone: IsoDate[] = [];
+  #stoppedBecause: string | null = null;
 
   constructor(options: SessionCoordinatorOptions) {
     this.#target = options.sessionData;
@@ -156,6 +164,7 @@ export class SessionCoordinator {
       history_days: this.#historyDays,
       history_through: this.#historyThrough,
       history_bars_loaded: this.#historyBars,
+      stopped_because: this.#stoppedBecause,
     }));
   }
 
@@ -165,6 +174,22 @@ export class SessionCoordinator {
   }
 
   async #run(ctx: WorkerContext): Promise<void> {
+    try {
+      await this.#steps(ctx);
+    } catch (error) {
+      // The stream or the upkeep failed: that worker carries the error; this one just stops, and a later
+      // start continues at the same step.
+      if (error instanceof UpstreamFailedError) {
+        this.#stoppedBecause = error.message;
+        ctx.changed();
+        return;
+      }
+      throw error;
+    }
+  }
+
+  async #steps(ctx: WorkerContext): Promise<void> {
+    this.#stoppedBecause = null;
     const { signal } = ctx;
     const target = this.#target;
     for (; this.#dayIndex < this.#days.length; ) {
@@ -178,7 +203,7 @@ export class SessionCoordinator {
         await this.#clock.sleepUntil(window.preMarketStartMs, signal); // nights and weekends cost nothing
         await ctx.whilePaused();
         const t0 = ctx.now();
-        const loaded = await this.#loadHistory(date, signal);
+        const loaded = await this.#loadHistory(date, ctx);
         target.startDay(window);
         target.setSession({ date, active: false, ended: false });
         target.advanceTo(window.preMarketStartMs);
@@ -228,7 +253,7 @@ export class SessionCoordinator {
    * Loads the history `date` needs: the `historyDays` trading days before the first day, then each day
    * the day before it (history is appended to, so each day is loaded once). Returns bars loaded.
    */
-  async #loadHistory(date: IsoDate, signal: AbortSignal): Promise<number> {
+  async #loadHistory(date: IsoDate, ctx: WorkerContext): Promise<number> {
     if (this.#historyDays === 0) return 0;
     const last = this.#calendar.previousTradingDay(date);
     let first: IsoDate;
@@ -243,13 +268,22 @@ export class SessionCoordinator {
     const bySymbol = new Map<string, Bar[]>();
     for (const symbol of this.#symbols) bySymbol.set(symbol, []);
     let n = 0;
-    for await (const bar of this.#source.streamBars({ symbols: this.#symbols, startDate: first, endDate: last })) {
-      if (signal.aborted) throw signal.reason;
+    let read = 0;
+    for await (const bar of this.#source.streamBars({
+      symbols: this.#symbols,
+      startDate: first,
+      endDate: last,
+    })) {
+      if ((++read & 1023) === 0) await ctx.checkpoint(); // nothing is stored yet: a stop here loses nothing
       if (!filter.contains(bar.startMs)) continue;
       bySymbol.get(bar.symbol)?.push(bar);
       n++;
     }
-    for (const [symbol, bars] of bySymbol) if (bars.length > 0) this.#target.loadHistorical(symbol, bars);
+    // Stored whole, so a stop cannot leave half the symbols with this history (it is appended, not set).
+    for (const [symbol, bars] of bySymbol) {
+      if (bars.length > 0) this.#target.loadHistorical(symbol, bars);
+      await ctx.breathe();
+    }
     this.#historyThrough = last;
     this.#historyBars += n;
     return n;

@@ -89,6 +89,9 @@ interface Cursor {
   readonly skipThroughMs: number;
 }
 
+/** Cursors read between two checkpoints. */
+const ADVANCE_GROUP = 8;
+
 function before(a: Cursor, b: Cursor): boolean {
   const x = a.bar;
   const y = b.bar;
@@ -268,7 +271,7 @@ export class BacktestStreamCoordinator implements ReleaseProgress, ReleaseGate {
         bars_per_second: this.#barsPerSecond,
         exhausted: this.#exhausted,
       }),
-      { released: this.queue as BoundedQueue<unknown> },
+      { released: this.queue },
     );
   }
 
@@ -304,7 +307,11 @@ export class BacktestStreamCoordinator implements ReleaseProgress, ReleaseGate {
       const resumeAfterMs = this.#lastMinuteMs;
       const fromDate = Number.isFinite(resumeAfterMs) ? nyDateOf(resumeAfterMs) : this.#startDate;
       for (const symbol of this.#symbols) {
-        const stream = this.#source.streamBars({ symbols: [symbol], startDate: fromDate, endDate: this.#endDate });
+        const stream = this.#source.streamBars({
+          symbols: [symbol],
+          startDate: fromDate,
+          endDate: this.#endDate,
+        });
         cursors.push({
           symbol,
           iterator: stream[Symbol.asyncIterator](),
@@ -313,8 +320,7 @@ export class BacktestStreamCoordinator implements ReleaseProgress, ReleaseGate {
           skipThroughMs: resumeAfterMs,
         });
       }
-      await Promise.all(cursors.map((c) => this.#advance(c)));
-      for (const c of cursors) if (c.bar !== undefined) heap.push(c);
+      await this.#advanceAll(cursors, heap, ctx);
       const popped: Cursor[] = [];
       for (;;) {
         await ctx.checkpoint();
@@ -348,14 +354,7 @@ export class BacktestStreamCoordinator implements ReleaseProgress, ReleaseGate {
         this.#batchesReleased++;
         this.#releasedThroughMs = visibleMs;
         const t2 = ctx.now();
-        if (popped.length === 1) {
-          const only = popped[0] as Cursor;
-          await this.#advance(only);
-          if (only.bar !== undefined) heap.push(only);
-        } else {
-          await Promise.all(popped.map((c) => this.#advance(c)));
-          for (const c of popped) if (c.bar !== undefined) heap.push(c);
-        }
+        await this.#advanceAll(popped, heap, ctx);
         const t3 = ctx.now();
         const activeMs = ctx.activeMs();
         this.#barsPerSecond = activeMs > 0 ? Math.round((this.#runBars * 1000) / activeMs) : 0;
@@ -366,6 +365,26 @@ export class BacktestStreamCoordinator implements ReleaseProgress, ReleaseGate {
       this.#setDoneThrough(Number.POSITIVE_INFINITY);
     } finally {
       await Promise.allSettled(cursors.map((c) => c.iterator.return?.()));
+    }
+  }
+
+  /**
+   * Moves cursors to their next bars and back into the heap, in groups with a checkpoint between them: a
+   * source may do a day's work on the first read of a day (the synthetic one does), and 500 of those in
+   * one go would hold the event loop for a long time.
+   */
+  async #advanceAll(cursors: readonly Cursor[], heap: MinHeap<Cursor>, ctx: WorkerContext): Promise<void> {
+    if (cursors.length === 1) {
+      const only = cursors[0] as Cursor;
+      await this.#advance(only);
+      if (only.bar !== undefined) heap.push(only);
+      return;
+    }
+    for (let i = 0; i < cursors.length; i += ADVANCE_GROUP) {
+      if (i > 0) await ctx.checkpoint();
+      const group = cursors.slice(i, i + ADVANCE_GROUP);
+      await Promise.all(group.map((c) => this.#advance(c)));
+      for (const c of group) if (c.bar !== undefined) heap.push(c);
     }
   }
 

@@ -18,8 +18,11 @@ export interface DataUpkeepOptions {
   sessionData: UpkeepTarget;
   /** The stream feeding the queue, to report lag against; without it lag counts only what is queued. */
   stream?: ReleaseProgress;
-  /** Most queued minutes taken in one batch (default 32): bigger batches fold less often. */
-  maxMinutesPerBatch?: number;
+  /**
+   * Queued minutes are taken together while the batch holds fewer bars than this (default 2048): bigger
+   * batches fold less often, smaller ones hold the event loop for less time.
+   */
+  maxBarsPerBatch?: number;
   /** Worker name; default `data_upkeep`. */
   name?: string;
   /** See {@link WorkerOptions.daemon}. */
@@ -41,7 +44,7 @@ export class DataUpkeep {
   readonly #queue: BoundedQueue<MinuteBatch>;
   readonly #target: UpkeepTarget;
   readonly #stream: ReleaseProgress | undefined;
-  readonly #maxMinutes: number;
+  readonly #maxBars: number;
   #barsIngested = 0;
   #minutesIngested = 0;
   #barsFolded = 0;
@@ -54,7 +57,7 @@ export class DataUpkeep {
     this.#queue = options.queue;
     this.#target = options.sessionData;
     this.#stream = options.stream;
-    this.#maxMinutes = Math.max(1, options.maxMinutesPerBatch ?? 32);
+    this.#maxBars = Math.max(1, options.maxBarsPerBatch ?? 2048);
     this.worker = new Worker(
       {
         name: options.name ?? 'data_upkeep',
@@ -158,7 +161,7 @@ export class DataUpkeep {
           lag: { bars: lagBars, market_ms: lagMs, minutes_queued: this.#queue.depth },
         };
       },
-      { released: this.#queue as BoundedQueue<unknown> },
+      { released: this.#queue },
     );
   }
 
@@ -169,7 +172,12 @@ export class DataUpkeep {
       const first = await this.#queue.take(ctx.signal);
       // From here to the end of the batch there is no await: a taken minute is always stored.
       const t0 = ctx.now();
-      const batch = [first, ...this.#queue.takeUpTo(this.#maxMinutes - 1)];
+      const batch = [first];
+      for (let n = first.bars.length; n < this.#maxBars && this.#queue.depth > 0; ) {
+        const next = this.#queue.takeUpTo(1)[0] as MinuteBatch;
+        batch.push(next);
+        n += next.bars.length;
+      }
       let bars: readonly Bar[];
       if (batch.length === 1) {
         bars = first.bars;

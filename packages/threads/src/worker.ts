@@ -1,6 +1,6 @@
 import { type Json, type JsonObject, sealJson, type ToJsonOptions } from '@sys/diff-tracker';
 import { WorkerStateError, WorkerStoppedError } from './errors.js';
-import type { BoundedQueue } from './queue.js';
+import type { QueueStatsSource } from './queue.js';
 
 /** Where a worker is in its life: `created → running ⇄ paused → stopping → stopped`, or `error`. */
 export type WorkerState = 'created' | 'running' | 'paused' | 'stopping' | 'stopped' | 'error';
@@ -16,6 +16,11 @@ export interface WorkerContext {
   checkpoint(): Promise<void>;
   /** Waits while paused and throws once stopping, without yielding to the event loop when running. */
   whilePaused(): Promise<void>;
+  /**
+   * Yields to the event loop if this run has worked `yieldEveryMs` since the last yield; ignores pause and
+   * stop, for the middle of a step that must finish whole.
+   */
+  breathe(): Promise<void>;
   /** Records one batch of `items` that took `durationMs` of work (waits excluded). */
   recordBatch(items: number, durationMs: number): void;
   /** Marks the worker's own fields as changed, so its next `toJson` is rebuilt. */
@@ -217,7 +222,7 @@ export class Worker {
     options: ToJsonOptions | undefined,
     key: string,
     fields: () => JsonFields,
-    queues: Readonly<Record<string, BoundedQueue<unknown>>> = {},
+    queues: Readonly<Record<string, QueueStatsSource>> = {},
   ): Json {
     const debug = options?.debug === true;
     const slot = debug ? 1 : 0;
@@ -268,6 +273,11 @@ export class Worker {
       signal,
       checkpoint: () => this.#checkpoint(signal, true),
       whilePaused: () => this.#checkpoint(signal, false),
+      breathe: async () => {
+        if (this.#now() - this.#lastYieldMs < this.#yieldEveryMs) return;
+        await this.#yield();
+        this.#lastYieldMs = this.#now();
+      },
       recordBatch: (items, durationMs) => {
         this.#batches++;
         this.#items += items;

@@ -1,7 +1,7 @@
 import type { Bar, BarQuery, BarSource } from '@sys/market-data';
 import { addDays, nyMidnightMs, type SetTimer } from '@sys/market-time';
 import { expect } from 'vitest';
-import type { BoundedQueue } from '../src/queue.js';
+import type { QueueStatsSource } from '../src/queue.js';
 
 /** One turn of the event loop. */
 export function tick(): Promise<void> {
@@ -23,7 +23,7 @@ export async function settle(turns = 30): Promise<void> {
 }
 
 /** The queue invariant every test checks: every item that entered is either taken or still there. */
-export function expectQueueBalanced(queue: BoundedQueue<unknown>): void {
+export function expectQueueBalanced(queue: QueueStatsSource): void {
   const s = queue.stats();
   expect(s.enqueued).toBe(s.dequeued + s.depth);
   expect(s.dropped).toBe(0);
@@ -96,9 +96,7 @@ export class FakeWall {
   advance(ms: number): void {
     const target = this.nowMs + ms;
     for (;;) {
-      const due = this.#timers
-        .filter((t) => t.live && t.atMs <= target)
-        .sort((a, b) => a.atMs - b.atMs)[0];
+      const due = this.#timers.filter((t) => t.live && t.atMs <= target).sort((a, b) => a.atMs - b.atMs)[0];
       if (due === undefined) break;
       due.live = false;
       this.nowMs = Math.max(this.nowMs, due.atMs);
