@@ -25,10 +25,19 @@ export class StateError extends SysError {
   }
 }
 
+/** A command stopped by Ctrl-C (its AbortSignal). Exit code 130, as a shell reports SIGINT. */
+export class CancelledError extends SysError {
+  constructor(command: string, what = 'cancelled') {
+    super('CANCELLED', `${command}: ${what}`);
+  }
+}
+
 /** Error codes that mean "the input was wrong": they exit with 2, like usage errors. */
 const INPUT_CODES = new Set(['USAGE', 'CONFIG']);
 
-/** The process exit code for an error: 2 for bad input, 1 for anything else. */
+/** The process exit code for an error: 2 for bad input, 130 for a cancelled command, 1 for anything else. */
 export function exitCodeOf(error: unknown): number {
-  return error instanceof SysError && INPUT_CODES.has(error.code) ? 2 : 1;
+  if (!(error instanceof SysError)) return 1;
+  if (error.code === 'CANCELLED') return 130;
+  return INPUT_CODES.has(error.code) ? 2 : 1;
 }

@@ -1,4 +1,7 @@
-export { exitCodeOf, NoSessionError, StateError, UsageError } from './errors.js';
+export { type SysContext, type SysRegistry, sysGlobals, sysRegistry } from './commands.js';
+export { CancelledError, exitCodeOf, NoSessionError, StateError, UsageError } from './errors.js';
+export { writeFileAtomic } from './files.js';
+export { type MainOptions, main, PROMPT, processIo, type SysIo } from './main.js';
 export { Output, type OutputOptions, type OutStream } from './output.js';
 export {
   type ArgsOf,
@@ -9,15 +12,17 @@ export {
   type Params,
   type ParamType,
   param,
+  requiredPositional,
 } from './params.js';
 export {
   type CommandDef,
   type CommandEntry,
   commandsFor,
-  type HandlerResult,
   type Parsed,
   Registry,
   type RegistryOptions,
 } from './registry.js';
+export { type LineResult, type Repl, type ReplIo, type ReplOptions, startRepl } from './repl.js';
+export { CliSession, type CliSessionOptions, type ManagerFactory } from './session.js';
 export { editDistance, nearest } from './suggest.js';
 export { type Tokens, tokenize } from './tokenize.js';

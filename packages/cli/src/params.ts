@@ -23,6 +23,8 @@ export interface ParamSpec {
   readonly integer: boolean;
   readonly min: number | undefined;
   readonly max: number | undefined;
+  /** A `number` must be strictly greater than this. */
+  readonly above: number | undefined;
   /** The value's name in help: `--interval <ms>`. */
   readonly placeholder: string | undefined;
   /** One-letter alias, e.g. `q` for `-q`. */
@@ -42,7 +44,11 @@ export type Params = Record<string, Param<unknown, boolean>>;
 
 /** The parsed, typed arguments a handler receives for the parameters `P`. */
 export type ArgsOf<P extends Params> = {
-  -readonly [K in keyof P]: P[K] extends Param<infer T, infer D> ? (D extends true ? T : T | undefined) : never;
+  -readonly [K in keyof P]: P[K] extends Param<infer T, infer D>
+    ? D extends true
+      ? T
+      : T | undefined
+    : never;
 };
 
 interface Common {
@@ -57,6 +63,7 @@ interface NumberRules {
   integer?: boolean;
   min?: number;
   max?: number;
+  above?: number;
 }
 
 function spec(type: ParamType, options: Common & Partial<ParamSpec>, choices: readonly string[] = []) {
@@ -70,6 +77,7 @@ function spec(type: ParamType, options: Common & Partial<ParamSpec>, choices: re
     integer: options.integer ?? false,
     min: options.min,
     max: options.max,
+    above: options.above,
     placeholder: options.placeholder,
     short: options.short,
   };
@@ -79,12 +87,14 @@ function booleanParam(options: Common): Param<boolean, true> {
   return spec('boolean', { default: false, ...options });
 }
 
-function numberParam<const K extends string = never>(
-  options: Common & NumberRules & { keywords?: readonly K[] } & Present<number | K>,
+function numberParam(options: Common & NumberRules & Present<number>): Param<number, true>;
+function numberParam<const K extends string>(
+  options: Common & NumberRules & { keywords: readonly K[] } & Present<number | K>,
 ): Param<number | K, true>;
-function numberParam<const K extends string = never>(
-  options: Common & NumberRules & { keywords?: readonly K[] },
+function numberParam<const K extends string>(
+  options: Common & NumberRules & { keywords: readonly K[] },
 ): Param<number | K, false>;
+function numberParam(options: Common & NumberRules): Param<number, false>;
 function numberParam(options: Common & NumberRules & { keywords?: readonly string[] }) {
   return spec('number', options, options.keywords ?? []);
 }
@@ -95,7 +105,10 @@ function stringParam(options: Common) {
   return spec('string', options);
 }
 
-function enumParam<const V extends string>(values: readonly V[], options: Common & Present<V>): Param<V, true>;
+function enumParam<const V extends string>(
+  values: readonly V[],
+  options: Common & Present<V>,
+): Param<V, true>;
 function enumParam<const V extends string>(values: readonly V[], options: Common): Param<V, false>;
 function enumParam(values: readonly string[], options: Common) {
   return spec('enum', options, values);
@@ -132,14 +145,25 @@ export const param = {
   path: pathParam,
 };
 
+/** The same declaration taken by position and required, so a flag and an argument share one definition. */
+export function requiredPositional<T>(p: Param<T, boolean>): Param<T, true> {
+  const spec: ParamSpec = { ...p, positional: true, required: true };
+  return spec;
+}
+
 /** `skipBad` → `skip-bad`. */
 export function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/** A positional's name in usage lines and messages: its placeholder, else its kebab-case name. */
+export function argName(name: string, p: ParamSpec): string {
+  return p.placeholder ?? kebab(name);
+}
+
 /** How a parameter is written in messages: `--interval` or `<minutes>`. */
 export function paramLabel(name: string, p: ParamSpec): string {
-  return p.positional ? `<${kebab(name)}>` : `--${kebab(name)}`;
+  return p.positional ? `<${argName(name, p)}>` : `--${kebab(name)}`;
 }
 
 /** The value's placeholder in help and usage lines. */
@@ -161,6 +185,7 @@ export function expectation(p: ParamSpec): string {
       if (p.min !== undefined && p.max !== undefined) text += ` from ${p.min} to ${p.max}`;
       else if (p.min !== undefined) text += ` ≥ ${p.min}`;
       else if (p.max !== undefined) text += ` ≤ ${p.max}`;
+      if (p.above !== undefined) text += ` > ${p.above}`;
       return p.choices.length > 0 ? `${text} or ${p.choices.join(' or ')}` : text;
     }
     case 'enum':
@@ -208,6 +233,7 @@ export function coerce(name: string, p: ParamSpec, raw: string | boolean, ctx: C
       if (p.integer && !Number.isInteger(value)) return fail();
       if (p.min !== undefined && value < p.min) return fail();
       if (p.max !== undefined && value > p.max) return fail();
+      if (p.above !== undefined && value <= p.above) return fail();
       return value;
     }
     case 'enum': {

@@ -33,7 +33,7 @@ const drop = define({
   name: 'drop',
   description: 'Drop a feed',
   params: {},
-  handler: () => 3,
+  handler: () => {},
 });
 
 const quit = define({ name: 'quit', description: 'Leave', params: {}, handler: () => undefined });
@@ -82,7 +82,10 @@ describe('handler types come from the declaration', () => {
 
 describe('parsing', () => {
   it('parses flags and positionals into typed values with defaults', () => {
-    const parsed = registry().parse(['feed', 'fetch', 'bars', '--rate', 'max', '--since=2024-02-29', '--dry-run'], '/data');
+    const parsed = registry().parse(
+      ['feed', 'fetch', 'bars', '--rate', 'max', '--since=2024-02-29', '--dry-run'],
+      '/data',
+    );
     expect(parsed.kind).toBe('run');
     if (parsed.kind !== 'run') return;
     expect(parsed.command.path).toBe('feed fetch');
@@ -124,7 +127,10 @@ describe('parsing', () => {
     [['feed', 'fetch', 'x', '--limit', '0'], '--limit expects a whole number ≥ 1, got "0"'],
     [['feed', 'fetch', 'x', '--limit', '2.5'], '--limit expects a whole number ≥ 1, got "2.5"'],
     [['feed', 'fetch', 'x', '--rate', 'fast'], '--rate expects a number or max, got "fast"'],
-    [['feed', 'fetch', 'x', '--format', 'jsn'], '--format expects one of json, csv, got "jsn" (did you mean json?)'],
+    [
+      ['feed', 'fetch', 'x', '--format', 'jsn'],
+      '--format expects one of json, csv, got "jsn" (did you mean json?)',
+    ],
     [['feed', 'fetch', 'x', '--since', '2023-02-29'], '--since expects a date YYYY-MM-DD, got "2023-02-29"'],
     [['feed', 'fetch', 'x', '--limt', '3'], "unknown option '--limt' (did you mean --limit?)"],
     [['feed', 'fetch'], "missing required argument 'source'"],
@@ -139,8 +145,12 @@ describe('parsing', () => {
   });
 
   it('suggests the nearest command for a typo', () => {
-    expect(usage(() => registry().parse(['feed', 'fech'], '/')).message).toContain('did you mean `feed fetch`?');
-    expect(usage(() => registry().parse(['fed', 'fetch'], '/')).message).toContain('did you mean `feed fetch`?');
+    expect(usage(() => registry().parse(['feed', 'fech'], '/')).message).toContain(
+      'did you mean `feed fetch`?',
+    );
+    expect(usage(() => registry().parse(['fed', 'fetch'], '/')).message).toContain(
+      'did you mean `feed fetch`?',
+    );
     expect(usage(() => registry().parse(['quti'], '/')).message).toContain('did you mean `quit`?');
     expect(usage(() => registry().parse(['zzzzzzzz'], '/')).message).not.toContain('did you mean');
   });
@@ -150,7 +160,9 @@ describe('parsing', () => {
   });
 
   it('an unterminated quote is a usage error', () => {
-    expect(usage(() => registry().parseLine('feed fetch "x', '/')).message).toContain('unterminated double quote');
+    expect(usage(() => registry().parseLine('feed fetch "x', '/')).message).toContain(
+      'unterminated double quote',
+    );
   });
 });
 
@@ -206,7 +218,10 @@ describe('completion', () => {
   it('completes paths for a path parameter', () => {
     const [paths] = r.complete('feed fetch ', process.cwd());
     expect(paths).toContain('src/');
-    expect(r.complete('feed fetch src/regis', process.cwd())[0]).toEqual(['src/registry.test.ts ', 'src/registry.ts ']);
+    expect(r.complete('feed fetch src/regis', process.cwd())[0]).toEqual([
+      'src/registry.test.ts ',
+      'src/registry.ts ',
+    ]);
   });
   it('offers nothing for unknown commands', () => {
     expect(r.complete('nope --', '/')).toEqual([[], '--']);

@@ -1,9 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CommanderError, Command as Commander, Option } from 'commander';
+import { Command as Commander, CommanderError, Option } from 'commander';
 import { UsageError } from './errors.js';
 import {
   type ArgsOf,
+  argName,
   type CoerceContext,
   coerce,
   expectation,
@@ -15,9 +16,6 @@ import {
 import { nearest } from './suggest.js';
 import { tokenize } from './tokenize.js';
 
-/** What a handler returns: nothing (success) or an exit code. */
-export type HandlerResult = undefined | number;
-
 /** A command as declared: where it lives, what it does, its typed parameters and its handler. */
 export interface CommandDef<C, P extends Params> {
   /** `system` in `system json`; omit for a top-level command such as `help`. */
@@ -28,7 +26,8 @@ export interface CommandDef<C, P extends Params> {
   readonly params: P;
   /** Command lines shown under Examples in help (without the program name). */
   readonly examples?: readonly string[];
-  readonly handler: (args: ArgsOf<P>, ctx: C) => Promise<HandlerResult> | HandlerResult;
+  /** Success is returning; failure is throwing (a SysError's code decides the exit code). */
+  readonly handler: (args: ArgsOf<P>, ctx: C) => Promise<void> | void;
 }
 
 /** A declared command with its parameter types erased, as the registry holds it. */
@@ -40,7 +39,7 @@ export interface CommandEntry<C> {
   readonly description: string;
   readonly params: Params;
   readonly examples: readonly string[];
-  readonly handler: (args: Record<string, unknown>, ctx: C) => Promise<HandlerResult> | HandlerResult;
+  readonly handler: (args: Record<string, unknown>, ctx: C) => Promise<void> | void;
 }
 
 /**
@@ -62,7 +61,12 @@ export function commandsFor<C>(): <P extends Params>(def: CommandDef<C, P>) => C
 
 /** The outcome of parsing one command line. */
 export type Parsed<C, G extends Params> =
-  | { readonly kind: 'run'; readonly command: CommandEntry<C>; readonly args: Record<string, unknown>; readonly globals: ArgsOf<G> }
+  | {
+      readonly kind: 'run';
+      readonly command: CommandEntry<C>;
+      readonly args: Record<string, unknown>;
+      readonly globals: ArgsOf<G>;
+    }
   | { readonly kind: 'help'; readonly text: string; readonly globals: ArgsOf<G> }
   | { readonly kind: 'empty'; readonly globals: ArgsOf<G> };
 
@@ -88,7 +92,8 @@ export class Registry<C, G extends Params> {
 
   constructor(options: RegistryOptions<G>) {
     for (const [name, p] of Object.entries(options.globals)) {
-      if (p.type !== 'boolean' || p.positional) throw new Error(`global parameter ${name} must be a boolean flag`);
+      if (p.type !== 'boolean' || p.positional)
+        throw new Error(`global parameter ${name} must be a boolean flag`);
     }
     this.options = options;
   }
@@ -96,9 +101,11 @@ export class Registry<C, G extends Params> {
   /** Adds commands; a path declared twice, or a flag clashing with a global, is a programming error. */
   add(...commands: CommandEntry<C>[]): this {
     for (const command of commands) {
-      if (this.find(command.path.split(' ')) !== undefined) throw new Error(`command ${command.path} declared twice`);
+      if (this.find(command.path.split(' ')) !== undefined)
+        throw new Error(`command ${command.path} declared twice`);
       for (const name of Object.keys(command.params)) {
-        if (name in this.options.globals) throw new Error(`${command.path}: --${kebab(name)} clashes with a global flag`);
+        if (name in this.options.globals)
+          throw new Error(`${command.path}: --${kebab(name)} clashes with a global flag`);
       }
       this.#commands.push(command);
     }
@@ -140,7 +147,8 @@ export class Registry<C, G extends Params> {
       else this.#setGlobal(globals, flag);
     }
     const [first, second] = rest;
-    if (first === undefined) return help ? { kind: 'help', text: this.help(), globals } : { kind: 'empty', globals };
+    if (first === undefined)
+      return help ? { kind: 'help', text: this.help(), globals } : { kind: 'empty', globals };
     const command = this.find(rest);
     if (command === undefined) {
       if (this.namespaces.includes(first) && (second === undefined || second.startsWith('-'))) {
@@ -156,7 +164,8 @@ export class Registry<C, G extends Params> {
     rest = rest.slice(command.namespace === undefined ? 1 : 2);
     const dashDash = rest.indexOf('--');
     const flags = dashDash === -1 ? rest : rest.slice(0, dashDash);
-    if (help || flags.some((w) => HELP_FLAGS.has(w))) return { kind: 'help', text: this.help(command.path), globals };
+    if (help || flags.some((w) => HELP_FLAGS.has(w)))
+      return { kind: 'help', text: this.help(command.path), globals };
     const args = this.#parseCommand(command, rest, globals, { command: command.path, cwd });
     return { kind: 'run', command, args, globals };
   }
@@ -193,9 +202,12 @@ export class Registry<C, G extends Params> {
       const name = nearest(second, this.#inNamespace(first));
       near = name === undefined ? undefined : `${first} ${name}`;
     } else {
-      near = nearest(typed, paths) ?? nearest(first, [...this.namespaces, ...paths.filter((p) => !p.includes(' '))]);
+      near =
+        nearest(typed, paths) ??
+        nearest(first, [...this.namespaces, ...paths.filter((p) => !p.includes(' '))]);
     }
-    return `unknown command ${JSON.stringify(typed)}${near === undefined ? '' : ` — did you mean \`${near}\`?`} See \`help\` for the list.`;
+    const hint = near === undefined ? '' : ` — did you mean \`${near}\`?`;
+    return `unknown command ${JSON.stringify(typed)}${hint}; see \`help\` for the list`;
   }
 
   #parseCommand(
@@ -218,7 +230,9 @@ export class Registry<C, G extends Params> {
         parser.argument(p.required && p.default === undefined ? `<${kebab(name)}>` : `[${kebab(name)}]`);
       } else {
         const value = p.type === 'boolean' ? '' : ` <${placeholderOf(name, p)}>`;
-        parser.addOption(new Option(`${p.short === undefined ? '' : `-${p.short}, `}--${kebab(name)}${value}`));
+        parser.addOption(
+          new Option(`${p.short === undefined ? '' : `-${p.short}, `}--${kebab(name)}${value}`),
+        );
       }
     }
     try {
@@ -263,7 +277,7 @@ export class Registry<C, G extends Params> {
         ...table(rows),
         '',
         'Global options:',
-        ...table(this.#optionRows(this.options.globals)),
+        ...table(this.#optionRows(this.options.globals, true)),
         '',
         `Run \`${program} <command> --help\` (or \`help <command>\` in the shell) for a command's options.`,
       ].join('\n');
@@ -279,16 +293,12 @@ export class Registry<C, G extends Params> {
     const entries = Object.entries(command.params);
     const args = entries.filter(([, p]) => p.positional);
     const flags = Object.fromEntries(entries.filter(([, p]) => !p.positional));
-    const lines = [
-      `Usage: ${program} ${command.path}${this.#usageArgs(command)}`,
-      '',
-      command.description,
-    ];
+    const lines = [`Usage: ${program} ${command.path}${this.#usageArgs(command)}`, '', command.description];
     if (args.length > 0) {
-      lines.push('', 'Arguments:', ...table(args.map(([n, p]) => [`<${kebab(n)}>`, describe(p)])));
+      lines.push('', 'Arguments:', ...table(args.map(([n, p]) => [`<${argName(n, p)}>`, describe(p)])));
     }
     if (Object.keys(flags).length > 0) lines.push('', 'Options:', ...table(this.#optionRows(flags)));
-    lines.push('', 'Global options:', ...table(this.#optionRows(this.options.globals)));
+    lines.push('', 'Global options:', ...table(this.#optionRows(this.options.globals, true)));
     if (command.examples.length > 0) lines.push('', 'Examples:', ...command.examples.map((e) => `  ${e}`));
     return lines.join('\n');
   }
@@ -296,18 +306,22 @@ export class Registry<C, G extends Params> {
   #usageArgs(command: CommandEntry<C>): string {
     let text = '';
     for (const [name, p] of Object.entries(command.params)) {
-      if (p.positional) text += p.required && p.default === undefined ? ` <${kebab(name)}>` : ` [${kebab(name)}]`;
+      if (!p.positional) continue;
+      text += p.required && p.default === undefined ? ` <${argName(name, p)}>` : ` [${argName(name, p)}]`;
     }
     if (Object.values(command.params).some((p) => !p.positional)) text += ' [options]';
     return text;
   }
 
-  #optionRows(params: Params): (readonly [string, string])[] {
+  #optionRows(params: Params, withHelp = false): (readonly [string, string])[] {
     const rows = Object.entries(params).map(([name, p]) => {
       const value = p.type === 'boolean' ? '' : ` <${placeholderOf(name, p)}>`;
-      return [`${p.short === undefined ? '    ' : `-${p.short}, `}--${kebab(name)}${value}`, describe(p)] as const;
+      return [
+        `${p.short === undefined ? '    ' : `-${p.short}, `}--${kebab(name)}${value}`,
+        describe(p),
+      ] as const;
     });
-    return [...rows, ['-h, --help', 'Show help'] as const];
+    return withHelp ? [...rows, ['-h, --help', 'Show help'] as const] : rows;
   }
 
   /**
@@ -399,4 +413,3 @@ function completePath(current: string, cwd: string): string[] {
     return [];
   }
 }
-

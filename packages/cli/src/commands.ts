@@ -1,0 +1,457 @@
+import { basename } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Json } from '@sys/diff-tracker';
+import { BarStore, defaultStorePath } from '@sys/market-data';
+import type { SystemManager } from '@sys/system-manager';
+import { CancelledError, UsageError } from './errors.js';
+import { writeFileAtomic } from './files.js';
+import type { Output } from './output.js';
+import { param, requiredPositional } from './params.js';
+import { commandsFor, Registry } from './registry.js';
+import { CliSession } from './session.js';
+
+/** What every sys command handler receives. */
+export interface SysContext {
+  /** Output with this command's `--compact` / `--quiet` applied. */
+  readonly out: Output;
+  /** Aborted by Ctrl-C: long commands stop and clean up. */
+  readonly signal: AbortSignal;
+  readonly session: CliSession;
+  readonly registry: SysRegistry;
+  /** Where relative paths and the default store live. */
+  readonly cwd: string;
+  /** Asks the shell to exit after this command (no-op in argv mode). */
+  readonly exit: () => void;
+}
+
+/** Flags every sys command accepts. */
+export const sysGlobals = {
+  compact: param.boolean({ description: 'Compact JSON even on a terminal' }),
+  quiet: param.boolean({ description: 'No progress lines or notes', short: 'q' }),
+};
+
+/** The registry type of the sys commands. */
+export type SysRegistry = Registry<SysContext, typeof sysGlobals>;
+
+const define = commandsFor<SysContext>();
+
+// Declared once, used by every command that takes them.
+const configParam = param.path({
+  description: 'Session config (JSON); default: the bundled AAPL 2025-07-02 sample at max speed',
+  positional: true,
+  placeholder: 'config',
+});
+const speedParam = param.number({
+  description: 'Replay speed: market time per wall time (1 = real time, 60 = a minute per second) or max',
+  above: 0,
+  keywords: ['max'],
+  placeholder: 'x|max',
+});
+const dbParam = param.path({
+  description: 'The bar store (DuckDB file); default ./data/sys.duckdb',
+  placeholder: 'path',
+});
+
+const PROGRESS_MS = 200;
+const NY_TIME = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'America/New_York',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** Epoch ms as New York wall time, `2025-07-02 10:31 ET`. */
+function marketTime(ms: number | null): string | null {
+  return ms === null ? null : `${NY_TIME.format(ms).replace(',', '')} ET`;
+}
+
+function statusJson(manager: SystemManager | undefined): Json {
+  if (manager === undefined) return { state: 'stopped', session: null };
+  const p = manager.progress();
+  const c = manager.config;
+  return {
+    state: manager.state,
+    mode: c.mode,
+    symbols: [...c.symbols],
+    speed: c.speed,
+    backtest_window: c.backtest === undefined ? null : { ...c.backtest },
+    market_time: marketTime(p.marketTimeMs),
+    bars_released: p.barsReleased,
+    bars_per_second: p.barsPerSecond,
+    ended: p.ended,
+    error: manager.error?.message ?? null,
+  };
+}
+
+/** Waits for the run to end, showing market time and bars/s on a terminal; Ctrl-C rejects with CancelledError. */
+async function waitForRun(manager: SystemManager, ctx: SysContext, command: string): Promise<void> {
+  const show = () => {
+    const p = manager.progress();
+    ctx.out.progress(
+      `${command}: market ${marketTime(p.marketTimeMs) ?? '—'} · ${p.barsReleased.toLocaleString('en-US')} bars · ${p.barsPerSecond.toLocaleString('en-US')} bars/s`,
+    );
+  };
+  const timer = ctx.out.showsProgress ? setInterval(show, PROGRESS_MS) : undefined;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new CancelledError(command));
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([manager.done(), aborted]);
+  } finally {
+    if (timer !== undefined) clearInterval(timer);
+    if (onAbort !== undefined) ctx.signal.removeEventListener('abort', onAbort);
+    ctx.out.clearProgress();
+  }
+}
+
+function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const cells = [
+    header,
+    ...rows.map((r) => r.map((c) => (typeof c === 'number' ? c.toLocaleString('en-US') : c))),
+  ];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 ? String(c).padEnd(widths[i] ?? 0) : String(c).padStart(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+const systemStart = define({
+  namespace: 'system',
+  name: 'start',
+  description: 'Start a session from a config (no config: the bundled AAPL 2025-07-02 sample)',
+  params: { config: configParam, speed: speedParam },
+  examples: ['system start', 'system start ./session.json --speed 60'],
+  handler: async (args, ctx) => {
+    const config = await ctx.session.config(args.config, args.speed);
+    const manager = await ctx.session.start(config, 'system start');
+    const w = config.backtest;
+    ctx.out.note(
+      `started ${config.symbols.join(', ')}${w === undefined ? '' : ` ${w.start_date} → ${w.end_date}`} at speed ${String(manager.config.speed)}`,
+    );
+  },
+});
+
+const systemPause = define({
+  namespace: 'system',
+  name: 'pause',
+  description: 'Freeze market time and the workers',
+  params: {},
+  handler: (_args, ctx) => {
+    const manager = ctx.session.require('system pause');
+    manager.pause();
+    ctx.out.note(`paused at ${marketTime(manager.progress().marketTimeMs) ?? 'the start'}`);
+  },
+});
+
+const systemResume = define({
+  namespace: 'system',
+  name: 'resume',
+  description: 'Go on after a pause',
+  params: {},
+  handler: (_args, ctx) => {
+    ctx.session.require('system resume').resume();
+    ctx.out.note('resumed');
+  },
+});
+
+const systemStop = define({
+  namespace: 'system',
+  name: 'stop',
+  description: 'Stop the session and every worker (its last state stays for `system json`)',
+  params: {},
+  handler: async (_args, ctx) => {
+    await ctx.session.require('system stop').stop();
+    ctx.out.note('stopped');
+  },
+});
+
+const systemStatus = define({
+  namespace: 'system',
+  name: 'status',
+  description: 'State, market time and progress of the session',
+  params: {},
+  handler: (_args, ctx) => {
+    ctx.out.json(statusJson(ctx.session.manager));
+  },
+});
+
+const systemSpeed = define({
+  namespace: 'system',
+  name: 'speed',
+  description: 'Change the replay speed at once',
+  params: { speed: requiredPositional(speedParam) },
+  examples: ['system speed 60', 'system speed max'],
+  handler: (args, ctx) => {
+    ctx.session.require('system speed').setSpeed(args.speed);
+    ctx.out.note(`speed ${String(args.speed)}`);
+  },
+});
+
+const systemStep = define({
+  namespace: 'system',
+  name: 'step',
+  description: 'While paused, replay some market minutes, then stay paused',
+  params: {
+    minutes: param.number({
+      description: 'Market minutes to replay',
+      positional: true,
+      integer: true,
+      min: 1,
+      default: 1,
+    }),
+  },
+  examples: ['system step', 'system step 15'],
+  handler: (args, ctx) => {
+    const manager = ctx.session.require('system step');
+    manager.step(args.minutes);
+    ctx.out.note(`stepped ${args.minutes} minute${args.minutes === 1 ? '' : 's'}`);
+  },
+});
+
+const systemWait = define({
+  namespace: 'system',
+  name: 'wait',
+  description: 'Wait until the backtest window is replayed (Ctrl-C stops waiting, not the session)',
+  params: {},
+  handler: async (_args, ctx) => {
+    await waitForRun(ctx.session.require('system wait'), ctx, 'system wait');
+  },
+});
+
+const systemJson = define({
+  namespace: 'system',
+  name: 'json',
+  description:
+    "The system state as JSON: what changed since this consumer's last call (the first is complete)",
+  params: {
+    complete: param.boolean({ description: 'The whole state, not the change set (resets this consumer)' }),
+    debug: param.boolean({ description: 'Also bars, historical summary, performance and queue stats' }),
+    consumer: param.string({
+      description: 'Whose changes: each consumer has its own position',
+      default: CliSession.consumer,
+    }),
+    watch: param.boolean({
+      description: 'Print numbered envelopes (NDJSON, a snapshot then deltas) until Ctrl-C or the end',
+    }),
+    interval: param.number({
+      description: 'With --watch: how often to look for changes',
+      integer: true,
+      min: 1,
+      default: 1000,
+      placeholder: 'ms',
+    }),
+    out: param.path({
+      description: 'Write to this file atomically instead of printing',
+      placeholder: 'file',
+    }),
+    gzip: param.boolean({ description: 'With --out: gzip the file' }),
+  },
+  examples: [
+    'system json',
+    'system json --complete --debug',
+    'system json --watch --interval 250',
+    'system json --complete --out state.json.gz --gzip',
+  ],
+  handler: async (args, ctx) => {
+    const command = 'system json';
+    if (args.watch && args.out !== undefined) {
+      throw new UsageError(
+        `${command}: --out writes one state and cannot be combined with --watch; redirect the watch's output instead`,
+        command,
+      );
+    }
+    if (args.gzip && args.out === undefined) {
+      throw new UsageError(`${command}: --gzip needs --out FILE (compressed bytes are not printed)`, command);
+    }
+    const manager = ctx.session.require(command);
+    if (args.watch) {
+      // Always open with a snapshot, so the lines alone rebuild the state whatever this consumer read before.
+      const first = manager.read(args.consumer, { complete: true, debug: args.debug }).envelope;
+      ctx.out.line(JSON.stringify(first));
+      const envelopes = manager.subscribe(args.consumer, {
+        debug: args.debug,
+        intervalMs: args.interval,
+        signal: ctx.signal,
+      });
+      for await (const envelope of envelopes) ctx.out.line(JSON.stringify(envelope));
+      return;
+    }
+    const state = manager.toJson({ complete: args.complete, debug: args.debug, consumer: args.consumer });
+    if (args.out === undefined) {
+      ctx.out.json(state);
+      return;
+    }
+    const text = `${JSON.stringify(state)}\n`;
+    const data = args.gzip ? gzipSync(text) : text;
+    await writeFileAtomic(args.out, data);
+    ctx.out.note(`wrote ${args.out} (${Buffer.byteLength(data).toLocaleString('en-US')} bytes)`);
+  },
+});
+
+const dataImport = define({
+  namespace: 'data',
+  name: 'import',
+  description: 'Import bars from a CSV/Parquet file, or every such file of a directory, into the store',
+  params: {
+    source: param.path({
+      description: 'A .csv or .parquet file, or a directory of them',
+      positional: true,
+      required: true,
+      placeholder: 'file|dir',
+    }),
+    skipBad: param.boolean({
+      description: 'Import the good rows and list the bad ones (default: a bad row fails its file)',
+    }),
+    replace: param.boolean({
+      description: 'Overwrite stored bars that differ (default: such a conflict fails the file)',
+    }),
+    db: dbParam,
+  },
+  examples: ['data import ./bars', 'data import AAPL_2025-07-02.csv --skip-bad --db /tmp/sys.duckdb'],
+  handler: async (args, ctx) => {
+    const store = await BarStore.open(args.db ?? defaultStorePath(ctx.cwd));
+    try {
+      const reports = await store.importPath(args.source, {
+        skipBad: args.skipBad,
+        replace: args.replace,
+        onProgress: (rows) => {
+          // Throwing here rolls the current file's transaction back; files done before it stay imported.
+          if (ctx.signal.aborted)
+            throw new CancelledError('data import', 'cancelled; the file being read was rolled back');
+          ctx.out.progress(`data import: ${rows.toLocaleString('en-US')} rows of ${basename(args.source)}`);
+        },
+      });
+      ctx.out.clearProgress();
+      ctx.out.line(
+        table(
+          ['file', 'rows', 'inserted', 'unchanged', 'replaced', 'skipped'],
+          reports.map((r) => [
+            basename(r.file),
+            r.rowsRead,
+            r.inserted,
+            r.unchanged,
+            r.replaced,
+            r.skipped.length,
+          ]),
+        ),
+      );
+      const LIMIT = 20;
+      for (const r of reports) {
+        for (const s of r.skipped.slice(0, LIMIT)) ctx.out.note(`skipped ${r.file}:${s.line}: ${s.reason}`);
+        if (r.skipped.length > LIMIT)
+          ctx.out.note(`… and ${r.skipped.length - LIMIT} more skipped rows in ${r.file}`);
+      }
+    } finally {
+      ctx.out.clearProgress();
+      await store.close();
+    }
+  },
+});
+
+const dataList = define({
+  namespace: 'data',
+  name: 'list',
+  description: 'What the store holds: per symbol the first and last day, days and bars',
+  params: { db: dbParam },
+  handler: async (args, ctx) => {
+    const path = args.db ?? defaultStorePath(ctx.cwd);
+    const store = await BarStore.open(path);
+    try {
+      const rows = await store.coverage();
+      ctx.out.line(
+        table(
+          ['symbol', 'first_day', 'last_day', 'days', 'bars'],
+          rows.map((r) => [r.symbol, r.firstDay, r.lastDay, r.days, r.bars]),
+        ),
+      );
+      if (rows.length === 0) ctx.out.note(`${path} holds no bars yet; \`data import <file|dir>\` adds some`);
+    } finally {
+      await store.close();
+    }
+  },
+});
+
+const backtestRun = define({
+  namespace: 'backtest',
+  name: 'run',
+  description: 'Run a backtest to the end and print the final complete state (`system json --complete`)',
+  params: { config: configParam, speed: speedParam },
+  examples: ['backtest run', 'backtest run ./session.json --speed max'],
+  handler: async (args, ctx) => {
+    const config = await ctx.session.config(args.config, args.speed);
+    const manager = await ctx.session.start(config, 'backtest run');
+    try {
+      await waitForRun(manager, ctx, 'backtest run');
+    } catch (error) {
+      if (error instanceof CancelledError) await manager.stop();
+      throw error;
+    }
+    ctx.out.json(manager.toJson({ complete: true, consumer: CliSession.consumer }));
+  },
+});
+
+const help = define({
+  name: 'help',
+  description: 'List the commands, or show one command’s usage',
+  params: {
+    namespace: param.string({
+      description: 'A namespace or top-level command',
+      positional: true,
+      placeholder: 'command',
+    }),
+    command: param.string({
+      description: 'A command of that namespace',
+      positional: true,
+      placeholder: 'subcommand',
+    }),
+  },
+  examples: ['help', 'help system json'],
+  handler: (args, ctx) => {
+    const topic = [args.namespace, args.command].filter((w) => w !== undefined).join(' ');
+    ctx.out.line(ctx.registry.help(topic === '' ? undefined : topic));
+  },
+});
+
+const exit = define({
+  name: 'exit',
+  description: 'Leave the shell, stopping the session (Ctrl-D does the same)',
+  params: {},
+  handler: (_args, ctx) => {
+    ctx.exit();
+  },
+});
+
+/** The sys command registry: every command the `sys` tool and its shell know. */
+export function sysRegistry(): SysRegistry {
+  return new Registry<SysContext, typeof sysGlobals>({
+    program: 'sys',
+    summary: 'run trading sessions and show their state as JSON',
+    globals: sysGlobals,
+  }).add(
+    systemStart,
+    systemPause,
+    systemResume,
+    systemStop,
+    systemStatus,
+    systemSpeed,
+    systemStep,
+    systemWait,
+    systemJson,
+    dataImport,
+    dataList,
+    backtestRun,
+    help,
+    exit,
+  );
+}
