@@ -110,6 +110,13 @@ async function waitForRun(manager: SystemManager, ctx: SysContext, command: stri
   }
 }
 
+/** `started AAPL 2025-07-02 → 2025-07-02 at speed max`. */
+function startedNote(manager: SystemManager): string {
+  const c = manager.config;
+  const w = c.backtest === undefined ? '' : ` ${c.backtest.start_date} → ${c.backtest.end_date}`;
+  return `started ${c.symbols.join(', ')}${w} at speed ${String(c.speed)}`;
+}
+
 function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [
     header,
@@ -134,11 +141,7 @@ const systemStart = define({
   examples: ['system start', 'system start ./session.json --speed 60'],
   handler: async (args, ctx) => {
     const config = await ctx.session.config(args.config, args.speed);
-    const manager = await ctx.session.start(config, 'system start');
-    const w = config.backtest;
-    ctx.out.note(
-      `started ${config.symbols.join(', ')}${w === undefined ? '' : ` ${w.start_date} → ${w.end_date}`} at speed ${String(manager.config.speed)}`,
-    );
+    ctx.out.note(startedNote(await ctx.session.start(config, 'system start')));
   },
 });
 
@@ -391,6 +394,7 @@ const backtestRun = define({
   handler: async (args, ctx) => {
     const config = await ctx.session.config(args.config, args.speed);
     const manager = await ctx.session.start(config, 'backtest run');
+    ctx.out.note(startedNote(manager));
     try {
       await waitForRun(manager, ctx, 'backtest run');
     } catch (error) {

@@ -227,7 +227,9 @@ export class Registry<C, G extends Params> {
     for (const [name, p] of Object.entries(params)) {
       if (p.positional) {
         positionals.push([name, p]);
-        parser.argument(p.required && p.default === undefined ? `<${kebab(name)}>` : `[${kebab(name)}]`);
+        parser.argument(
+          p.required && p.default === undefined ? `<${argName(name, p)}>` : `[${argName(name, p)}]`,
+        );
       } else {
         const value = p.type === 'boolean' ? '' : ` <${placeholderOf(name, p)}>`;
         parser.addOption(

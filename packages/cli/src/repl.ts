@@ -76,7 +76,9 @@ export function startRepl(options: ReplOptions): Repl {
     rl.on('history', (history: string[]) => {
       try {
         mkdirSync(dirname(historyFile), { recursive: true });
-        writeFileSync(historyFile, `${[...history].reverse().join('\n')}\n`);
+        // Completion leaves a trailing blank; keep the command, not the keystrokes.
+        const lines = [...new Set(history.map((l) => l.trim()))].reverse();
+        writeFileSync(historyFile, `${lines.join('\n')}\n`);
       } catch (error) {
         if (!warned) options.warn?.(`cannot save history to ${historyFile}: ${(error as Error).message}`);
         warned = true;

@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+import { main, processIo } from '@sys/cli';
+
+// Through `pnpm sys …` (or `pnpm start`) the script runs in apps/cli; paths the user typed are relative to
+// the directory they typed them in, which pnpm passes as INIT_CWD.
+const initCwd = process.env.INIT_CWD;
+if (process.env.npm_lifecycle_event !== undefined && initCwd !== undefined) process.chdir(initCwd);
+
+process.exitCode = await main(process.argv.slice(2), processIo());
