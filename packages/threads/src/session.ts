@@ -154,7 +154,7 @@ export class SessionCoordinator {
   /** `thread_info`, `state`, `error`, the day and phase, progress; with debug `performance`. */
   toJson(options?: ToJsonOptions): Json {
     return this.worker.toJson(options, '', () => ({
-      date: this.#days[this.#dayIndex] ?? null,
+      date: this.#days[Math.min(this.#dayIndex, this.#days.length - 1)] ?? null,
       phase: this.#phase,
       start_date: this.#startDate,
       end_date: this.#endDate,

@@ -147,7 +147,7 @@ export class DataUpkeep {
     const stream = this.#stream;
     return this.worker.toJson(
       options,
-      stream === undefined ? '' : String(stream.version),
+      `${stream?.version}|${this.#queue.version}`,
       () => {
         const lagBars = stream === undefined ? null : stream.barsReleased - this.#barsIngested;
         const through = stream?.releasedThroughMs ?? null;
