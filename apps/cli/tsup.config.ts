@@ -1,9 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.ts';
 
-export default defineConfig({
-  entry: ['src/sys.ts'],
-  format: ['esm'],
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+// A binary, not a library: one entry, no type declarations.
+export default packageBuild({ entry: ['src/sys.ts'], dts: false });
