@@ -8,6 +8,7 @@ import { Backtest, runBacktest } from './backtest.js';
 
 interface Expected {
   source_rows: number;
+  pre_market: { bars_1m_present: number };
   regular_session: {
     bars_1m: number;
     open: number;
@@ -79,6 +80,36 @@ function counts(sessionData: SessionData, symbol: string) {
   return (sessionData.toJson() as any).symbols[symbol].bar_counts;
 }
 
+describe('the real AAPL day with extended hours', () => {
+  it('releases pre-market bars apart from the session and loads the day before as history', async () => {
+    const sessionData = new SessionData();
+    const backtest = await runBacktest({
+      symbols: ['AAPL'],
+      source: new CsvBarSource(samplePath('AAPL_2025-07-02.csv')),
+      startDate: '2025-07-02',
+      endDate: '2025-07-02',
+      sessionData,
+      scope: 'extended',
+      historyDays: 1,
+    });
+    const aapl = (sessionData.toJson() as any).symbols.AAPL;
+    const ref = expected.regular_session;
+    expect(aapl.volume).toBe(ref.volume);
+    expect(aapl.vwap).toBeCloseTo(ref.vwap_typical_price, 6);
+    expect(aapl.bar_counts['1m']).toBe(ref.bars_1m);
+    expect(aapl.extended_hours.pre_market_bars).toBe(expected.pre_market.bars_1m_present);
+    expect(backtest.stream.barsReleased).toBe(ref.bars_1m + expected.pre_market.bars_1m_present);
+    // The file's other rows are the post-market of Jul 1: the day before, loaded as history.
+    const history = expected.source_rows - ref.bars_1m - expected.pre_market.bars_1m_present;
+    expect((backtest.session.toJson() as any).history_bars_loaded).toBe(history);
+    expect((sessionData.toJson() as any).session).toMatchObject({ time: '20:00:00', ended: true });
+    const a = backtest.toJson({ debug: true });
+    expect(backtest.toJson({ debug: true })).toBe(a); // unchanged: the same frozen object
+    expect(Object.isFrozen(a)).toBe(true);
+    expectQueueBalanced(backtest.queue);
+  });
+});
+
 describe('a three-day synthetic backtest on the manual clock', () => {
   it('spans a holiday and a weekend, closes early on Jul 3, and keeps session true at every step', async () => {
     const symbols = ['SYN001', 'SYN002', 'SYN003'];
@@ -125,6 +156,9 @@ describe('a three-day synthetic backtest on the manual clock', () => {
       'Jul 2 pre-market',
     );
     expect((backtest.session.toJson() as any).phase).toBe('pre_market');
+    const still = backtest.toJson({ debug: true });
+    await settle();
+    expect(backtest.toJson({ debug: true })).toBe(still); // nothing moved: the same object, diffs skip it
     expect((backtest.session.toJson() as any).history_through).toBe('2025-07-01');
     expect(backtest.stream.barsReleased).toBe(0);
     await step(jul2.regularOpenMs, { time: '09:30:00', active: true }, 'Jul 2 open');

@@ -220,6 +220,7 @@ export class Backtest implements Serializable {
 
   /** Stops every worker (the session first, so nothing waits on a stopped stream); resolves when all have. */
   async stop(): Promise<void> {
+    if (this.#state === 'created') this.#setState('stopped');
     if (this.#state === 'running' || this.#state === 'paused') {
       this.#setState('stopping');
       await this.#stopAll();

@@ -1,4 +1,4 @@
-import type { Json, ToJsonOptions } from '@sys/diff-tracker';
+import type { Json, Serializable, ToJsonOptions } from '@sys/diff-tracker';
 import type { Bar, BarSource } from '@sys/market-data';
 import {
   type Clock,
@@ -64,7 +64,7 @@ export interface SessionCoordinatorOptions {
  * the current session, so no bar of a day is released before that day has started, and a day closes only
  * once all of its bars are stored. Stopped and started again, it continues at the step it was in.
  */
-export class SessionCoordinator {
+export class SessionCoordinator implements Serializable {
   /** The lifecycle (state, error, timing) of this worker. */
   readonly worker: Worker;
   readonly #target: SessionTarget;

@@ -1,4 +1,4 @@
-import type { Json, ToJsonOptions } from '@sys/diff-tracker';
+import type { Json, Serializable, ToJsonOptions } from '@sys/diff-tracker';
 import type { Bar } from '@sys/market-data';
 import type { SessionData } from '@sys/session-data';
 import { UpstreamFailedError } from './errors.js';
@@ -38,7 +38,7 @@ export interface DataUpkeepOptions {
  * moves market time on (quality, gaps, forming buckets); reports how far it lags behind the stream. A stop
  * leaves untaken minutes in the queue for the next run; nothing taken is ever dropped.
  */
-export class DataUpkeep {
+export class DataUpkeep implements Serializable {
   /** The lifecycle (state, error, timing) of this worker. */
   readonly worker: Worker;
   readonly #queue: BoundedQueue<MinuteBatch>;
