@@ -80,6 +80,15 @@ export function heapBytes(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/** Heap growth (heapUsed + arrayBuffers, after full GCs) from making a value that is still alive at the end. */
+export function heapGrowth(make: () => unknown): number {
+  const before = heapBytes();
+  const value = make();
+  const after = heapBytes();
+  // Touch the value after the second reading so it cannot be collected before it.
+  return value === heapGrowth ? 0 : after - before;
+}
+
 /** Value at quantile q (0..1) of sorted samples, nearest rank. */
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -63,6 +63,8 @@ async function main(): Promise<number> {
     `sys bench (${mode}) · ${machine.cpuModel} · ${machine.cores} cores · node ${machine.node} · load ${machine.loadAverage1m}` +
       ' · all market data SYNTHETIC (seeded) unless marked real',
   );
+  if (values.quick)
+    console.log('quick mode: small sizes for a smoke test; PASS/MISS only mean something in a full run');
   if (!canMeasureHeap()) console.log('note: no global.gc (run with --expose-gc): heap figures are rough');
   const t0 = performance.now();
   const sections: SectionResult[] = [];

@@ -1,5 +1,10 @@
 import type { SectionResult } from '../harness.js';
+import { COLUMNAR_FULL, COLUMNAR_QUICK, runColumnar } from './columnar.js';
 import { DELTA_FULL, DELTA_QUICK, runDelta } from './delta.js';
+import { E2E_FULL, E2E_QUICK, runE2e } from './e2e.js';
+import { FANOUT_FULL, FANOUT_QUICK, runFanout } from './fanout.js';
+import { INGEST_FULL, INGEST_QUICK, runIngest } from './ingest.js';
+import { runSnapshot, SNAPSHOT_FULL, SNAPSHOT_QUICK } from './snapshot.js';
 
 /** A section of the bench: its number and how to run it at full or quick size. */
 export interface Section {
@@ -10,4 +15,9 @@ export interface Section {
 /** The six sections of issue 10, in order. */
 export const SECTIONS: readonly Section[] = [
   { id: 1, run: (quick) => runDelta(quick ? DELTA_QUICK : DELTA_FULL) },
+  { id: 2, run: (quick) => runSnapshot(quick ? SNAPSHOT_QUICK : SNAPSHOT_FULL) },
+  { id: 3, run: (quick) => runIngest(quick ? INGEST_QUICK : INGEST_FULL) },
+  { id: 4, run: (quick) => runColumnar(quick ? COLUMNAR_QUICK : COLUMNAR_FULL) },
+  { id: 5, run: (quick) => runE2e(quick ? E2E_QUICK : E2E_FULL) },
+  { id: 6, run: (quick) => runFanout(quick ? FANOUT_QUICK : FANOUT_FULL) },
 ];
