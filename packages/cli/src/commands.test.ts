@@ -211,7 +211,9 @@ describe('the shell on piped stdin', () => {
 
   it('refuses a second start while running, and step while running', async () => {
     const { stderr } = await run([], { stdin: 'system start --speed 1\nsystem start\nsystem step\n' });
-    expect(stderr.text).toContain('line 2: system start: a session is already running');
+    expect(stderr.text).toContain(
+      'line 2: cannot system start a new session while the system is running: `system stop` it first',
+    );
     expect(stderr.text).toContain('line 3: cannot step while the system is running');
   });
 

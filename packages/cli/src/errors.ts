@@ -18,13 +18,6 @@ export class NoSessionError extends SysError {
   }
 }
 
-/** A command that cannot run in the system's current state (e.g. `system step` while running). */
-export class StateError extends SysError {
-  constructor(message: string) {
-    super('STATE', message);
-  }
-}
-
 /** A command stopped by Ctrl-C (its AbortSignal). Exit code 130, as a shell reports SIGINT. */
 export class CancelledError extends SysError {
   constructor(command: string, what = 'cancelled') {

@@ -98,7 +98,11 @@ export async function main(
   try {
     if (argv.length > 0) {
       const controller = new AbortController();
-      const onInterrupt = () => controller.abort();
+      // The first Ctrl-C asks the command to stop cleanly; without our listener a second one ends the process.
+      const onInterrupt = () => {
+        controller.abort();
+        io.signals?.off('SIGINT', onInterrupt);
+      };
       io.signals?.on('SIGINT', onInterrupt);
       try {
         return await execute(argv, controller.signal);

@@ -3,9 +3,10 @@ import {
   parseConfig,
   type SessionConfig,
   SystemManager,
+  SystemStateError,
   sampleConfig,
 } from '@sys/system-manager';
-import { NoSessionError, StateError } from './errors.js';
+import { NoSessionError } from './errors.js';
 
 /** Makes the manager for a config (tests inject clocks or fakes here). */
 export type ManagerFactory = (config: SessionConfig) => SystemManager;
@@ -63,8 +64,10 @@ export class CliSession {
   /** Starts a run of `config`; refused while another run is active. */
   async start(config: SessionConfig, command: string): Promise<SystemManager> {
     if (this.active) {
-      throw new StateError(
-        `${command}: a session is already ${this.#manager?.state}; \`system stop\` it first`,
+      throw new SystemStateError(
+        `${command} a new session`,
+        String(this.#manager?.state),
+        '`system stop` it first',
       );
     }
     const manager = this.#create(config);
