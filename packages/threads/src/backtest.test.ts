@@ -258,8 +258,14 @@ describe('speed, pause and stop mid-day', () => {
     await runWall(wall, 60_000);
     expect(keys.length).toBe(paused);
     expect(sessionJson(sessionData).time).toBe('10:30:00');
+    backtest.step(5); // five more market minutes, still paused
+    await settle(40);
+    expect(backtest.state).toBe('paused');
+    expect(sessionJson(sessionData).time).toBe('10:35:00');
+    await runWall(wall, 10_000);
+    expect(sessionJson(sessionData).time).toBe('10:35:00');
     backtest.resume();
-    await runWall(wall, 30_000);
+    await runWall(wall, 25_000);
     expect(sessionJson(sessionData).time).toBe('11:00:00');
     await backtest.stop();
     expect(backtest.state).toBe('stopped');

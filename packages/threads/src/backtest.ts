@@ -199,6 +199,28 @@ export class Backtest implements Serializable {
     this.#setState('running');
   }
 
+  /**
+   * While paused: replays `minutes` more of market time and stays paused. The workers run again but wait
+   * on the paused clock, so only the step decides how far they get (needs a clock that steps).
+   */
+  step(minutes = 1): void {
+    if (this.#state !== 'paused') {
+      throw new WorkerStateError('backtest', 'step', this.#state, 'pause() it first');
+    }
+    const control = this.#control;
+    if (control?.step === undefined) {
+      throw new WorkerStateError(
+        'backtest',
+        'step',
+        this.#state,
+        'its clock cannot step; use a BacktestClock',
+      );
+    }
+    for (const w of this.workers) if (w.state === 'paused') w.resume();
+    control.step(minutes);
+    this.#version++;
+  }
+
   /** Changes the replay speed from now on (needs a clock with speed, e.g. BacktestClock). */
   setSpeed(speed: Speed): void {
     if (this.#control === null) {

@@ -7,6 +7,8 @@ export interface ClockControl {
   setSpeed(speed: Speed): void;
   pause(): void;
   resume(): void;
+  /** While paused: advances market time by `minutes` of replayed time. */
+  step?(minutes?: number): void;
 }
 
 /** The clock's speed controls, or null for a clock without them (manual, live). */
