@@ -45,13 +45,13 @@ export const DELTA_FULL: DeltaSizes = {
   slowPeers: { minSamples: 3, timeMs: 0, warmup: 1 },
 };
 
-/** Quick mode: the same cases on 60 symbols. */
+/** Quick mode: the same cases on 40 symbols. */
 export const DELTA_QUICK: DeltaSizes = {
-  symbols: 60,
-  startMinutes: 60,
+  symbols: 40,
+  startMinutes: 40,
   changes: [0, 0.01, 0.1, 1],
   ticks: 20,
-  ours: { minSamples: 15, timeMs: 30, warmup: 3 },
+  ours: { minSamples: 15, timeMs: 20, warmup: 3 },
   peers: { minSamples: 3, timeMs: 0, warmup: 1 },
   slowPeers: { minSamples: 2, timeMs: 0, warmup: 1 },
 };
