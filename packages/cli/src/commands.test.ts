@@ -255,6 +255,22 @@ describe('data commands', () => {
     expect(lenient.stderr.text).toContain(`skipped ${file}:3`);
   });
 
+  it('import progress shows on a terminal only, and not with --quiet or NO_COLOR', async () => {
+    const db = join(tmp.dir, 'progress.duckdb');
+    const shown = await run(['data', 'import', CSV, '--db', db], { tty: true });
+    expect(shown.stderr.text).toContain(`${csvRows} rows of AAPL_2025-07-02.csv`);
+    for (const quiet of [
+      { argv: ['--quiet'], env: {} },
+      { argv: [], env: { NO_COLOR: '1' } },
+    ]) {
+      const r = await run(['data', 'import', CSV, '--db', db, ...quiet.argv], { tty: true, env: quiet.env });
+      expect(r.code).toBe(0);
+      expect(r.stderr.text).not.toContain('rows of');
+    }
+    const piped = await run(['data', 'import', CSV, '--db', db]);
+    expect(piped.stderr.text).not.toContain('rows of');
+  });
+
   it('an empty store lists nothing and says how to fill it', async () => {
     const { code, stdout, stderr } = await run(['data', 'list', '--db', join(tmp.dir, 'empty.duckdb')]);
     expect(code).toBe(0);

@@ -40,15 +40,23 @@ export function tempDir(): { dir: string; remove: () => void } {
 /** Runs `main` with argv and (for the shell) piped stdin; gives back the exit code and what it wrote. */
 export async function run(
   argv: string[],
-  options: { stdin?: string; cwd?: string; signals?: EventEmitter; main?: MainOptions } = {},
+  options: {
+    stdin?: string;
+    cwd?: string;
+    signals?: EventEmitter;
+    main?: MainOptions;
+    /** Claim stdout and stderr are a terminal. */
+    tty?: boolean;
+    env?: Record<string, string>;
+  } = {},
 ) {
-  const stdout = new Capture();
-  const stderr = new Capture();
+  const stdout = new Capture(options.tty);
+  const stderr = new Capture(options.tty);
   const io: SysIo = {
     stdin: options.stdin === undefined ? new PassThrough() : Readable.from([options.stdin]),
     stdout,
     stderr,
-    env: {},
+    env: options.env ?? {},
     cwd: options.cwd ?? process.cwd(),
     signals: options.signals ?? new EventEmitter(),
   };
