@@ -259,10 +259,11 @@ describe('data commands', () => {
     const db = join(tmp.dir, 'progress.duckdb');
     const shown = await run(['data', 'import', CSV, '--db', db], { tty: true });
     expect(shown.stderr.text).toContain(`${csvRows} rows of AAPL_2025-07-02.csv`);
-    for (const quiet of [
+    const quietRuns: { argv: string[]; env: Record<string, string> }[] = [
       { argv: ['--quiet'], env: {} },
       { argv: [], env: { NO_COLOR: '1' } },
-    ]) {
+    ];
+    for (const quiet of quietRuns) {
       const r = await run(['data', 'import', CSV, '--db', db, ...quiet.argv], { tty: true, env: quiet.env });
       expect(r.code).toBe(0);
       expect(r.stderr.text).not.toContain('rows of');

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { exitCodeOf, UsageError } from './errors.js';
 import { param } from './params.js';
@@ -216,9 +217,11 @@ describe('completion', () => {
     expect(r.complete('feed fetch x --rate m', '/')).toEqual([['max '], 'm']);
   });
   it('completes paths for a path parameter', () => {
-    const [paths] = r.complete('feed fetch ', process.cwd());
+    // Relative to the package, whichever directory vitest runs from.
+    const packageDir = fileURLToPath(new URL('..', import.meta.url));
+    const [paths] = r.complete('feed fetch ', packageDir);
     expect(paths).toContain('src/');
-    expect(r.complete('feed fetch src/regis', process.cwd())[0]).toEqual([
+    expect(r.complete('feed fetch src/regis', packageDir)[0]).toEqual([
       'src/registry.test.ts ',
       'src/registry.ts ',
     ]);
