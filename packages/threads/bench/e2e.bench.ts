@@ -3,7 +3,8 @@
 // SessionData, with the session coordinator driving the days. Prints bars/s and the event-loop delay
 // (node:perf_hooks monitorEventLoopDelay) while it runs.
 //
-//   pnpm exec tsx bench/e2e.bench.ts [--symbols 500] [--start 2025-07-07] [--end 2025-07-11] [--history 0]
+//   pnpm bench [--symbols 500] [--start 2025-07-07] [--end 2025-07-11] [--history 0] [--yield 0]
+// (--yield: the workers' yieldEveryMs; 0 = yield to the event loop after every batch)
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { SyntheticBarSource, syntheticSymbols } from '@sys/market-data';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     end: { type: 'string', default: '2025-07-11' },
     history: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
+    yield: { type: 'string', default: '0' },
   },
 });
 
@@ -36,6 +38,7 @@ const backtest = new Backtest({
   sessionData,
   speed: 'max',
   historyDays: Number(values.history),
+  yieldEveryMs: Number(values.yield),
 });
 
 const histogram = monitorEventLoopDelay({ resolution: 1 });
@@ -53,7 +56,7 @@ const json = backtest.toJson({ debug: true }) as {
   threads: Record<string, { performance: { max_batch_ms: number; avg_batch_ms: number; batches: number } }>;
 };
 console.log(
-  `synthetic backtest: ${symbols.length} symbols × ${backtest.session.tradingDays.length} trading days (${values.start}..${values.end}), speed max`,
+  `synthetic backtest: ${symbols.length} symbols × ${backtest.session.tradingDays.length} trading days (${values.start}..${values.end}), speed max, history ${values.history} days, yieldEveryMs ${values.yield}`,
 );
 console.log(
   `bars released and stored: ${bars.toLocaleString('en-US')} in ${(wallMs / 1000).toFixed(2)} s → ${Math.round((bars * 1000) / wallMs).toLocaleString('en-US')} bars/s`,
