@@ -39,7 +39,7 @@ export interface WorkerOptions {
   /** Name shown in `thread_info`, e.g. `stream_coordinator`. */
   name: string;
   /**
-   * A daemon worker does not keep the process alive (its yields are unref'd and it holds no handle); a
+   * A daemon worker does not keep the process alive while it waits (it holds no lasting handle); a
    * non-daemon worker holds a ref'd handle while alive, so the process waits for it. Default false.
    */
   daemon?: boolean;
@@ -326,10 +326,11 @@ export class Worker {
   }
 
   #yield(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const handle = setImmediate(resolve);
-      if (this.daemon) handle.unref();
-    });
+    // Never unref'd, even for a daemon: libuv does not count an unref'd immediate when it decides how
+    // long to block for I/O, so a daemon replay would crawl (one batch per unrelated wake-up) whenever
+    // nothing else keeps the loop busy. An immediate is not a lasting handle: a daemon worker that is
+    // waiting (on the clock or a queue) still holds nothing that keeps the process alive.
+    return new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   #endPause(): void {
