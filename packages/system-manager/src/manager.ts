@@ -9,7 +9,6 @@ import {
 } from '@sys/diff-tracker';
 import { type Bar, type BarSource, BarValidationError, barProblem } from '@sys/market-data';
 import {
-  BacktestClock,
   type Clock,
   LiveClock,
   MARKET_TIME_ZONE,
@@ -214,12 +213,7 @@ export class SystemManager implements Serializable {
     if (this.#state !== 'paused' || bt === null) {
       throw new SystemStateError('step', this.#state, 'pause the backtest first (system pause)');
     }
-    if (!(bt.clock instanceof BacktestClock)) {
-      throw new SystemStateError('step', this.#state, 'this run has no stepping clock');
-    }
-    // Workers wait on the paused clock, so let them run; only market time decides how far they get.
-    for (const w of bt.workers) if (w.state === 'paused') w.resume();
-    bt.clock.step(minutes);
+    bt.step(minutes);
     this.#version++;
   }
 
