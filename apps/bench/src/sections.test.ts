@@ -49,7 +49,7 @@ describe('bench sections on tiny sizes', () => {
   });
 
   it('3 ingest', async () => {
-    checkSection(await runIngest({ symbols: 4, timing: once, slowTiming: once }), 3);
+    checkSection(await runIngest({ symbols: 4, minuteSymbols: 3, timing: once, slowTiming: once }), 3);
   });
 
   it('4 columnar', async () => {

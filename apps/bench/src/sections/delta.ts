@@ -289,7 +289,6 @@ export async function runDelta(sizes: DeltaSizes): Promise<SectionResult> {
       timed(`${pct} · (deep copy of the state alone, inside the plan's and peers' times)`, copy),
       timed(`${pct} · ${READ_PATH}`, summarize(readSamples.slice(3)), {
         baseline: `${pct} · ${BASELINE}`,
-        note: `what a reader pays per tick: SessionData.toJson({ debug }) over ${sizes.symbols} symbols (cached objects) plus the diff`,
       }),
     );
     rows.push(...withGoals(withRatios([...level, ...bytes]), change, pct));
@@ -299,6 +298,8 @@ export async function runDelta(sizes: DeltaSizes): Promise<SectionResult> {
     'a tick gives the next N% of symbols one new 1m bar; 0% = the state is unchanged (the same frozen object)',
     'every contender is fed the same states in the same order; bytes = compact JSON of one delta as the library emits it (ours: RFC 6902 ops, whose repeated paths make them larger than a nested partial object when many symbols change; the partial-object view is sized too)',
     "the plan's 0% output is the whole state: it returns `diff if diff else data`",
+    `read path = what a reader pays per tick: SessionData.toJson({ debug }) over ${sizes.symbols} symbols (cached objects) plus DiffTracker.commit`,
+    'partial-object view = the same delta as the plan-style partial object (what toJson returns), not RFC 6902 ops',
   );
   return {
     id: 1,
