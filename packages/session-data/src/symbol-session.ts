@@ -405,15 +405,29 @@ export class SymbolSessionData implements Serializable {
     return Math.max(0, Math.round((end - w.regularOpenMs) / MINUTE_MS));
   }
 
+  readonly #parts = new Map<string, { key: string; value: Json }>();
+
+  /** A small frozen part, rebuilt only when its key changes, so diffs skip it by reference. */
+  #part(name: string, key: string, build: () => Json): Json {
+    const cached = this.#parts.get(name);
+    if (cached !== undefined && cached.key === key) return cached.value;
+    const value = build();
+    this.#parts.set(name, { key, value });
+    return value;
+  }
+
   #coreJson(): Json {
-    const key = `${this.#version}:${this.#elapsedMinutes()}`;
+    const elapsed = this.#elapsedMinutes();
+    const key = `${this.#version}:${elapsed}`;
     if (this.#coreKey === key && this.#core !== null) return this.#core;
     const r = this.#regular;
     const n = r.length;
-    const counts: Record<string, Json> = { '1m': n };
-    DERIVED_INTERVALS.forEach(([iv], i) => {
-      counts[iv] = (this.#derived[i] as DerivedSeries).finished.length;
-    });
+    const d = this.#derived;
+    const countsKey = `${n}|${d.map((s) => s.finished.length).join('|')}`;
+    const firstMs = n > 0 ? (r.times[0] as number) : null;
+    const lastMs = n > 0 ? (r.times[n - 1] as number) : null;
+    const gaps = this.gaps();
+    const lastGap = gaps[gaps.length - 1];
     const core: Record<string, Json> = {
       symbol: this.symbol,
       date: this.#window?.date ?? null,
@@ -423,37 +437,35 @@ export class SymbolSessionData implements Serializable {
       high: n > 0 ? this.#high : null,
       low: n > 0 ? this.#low : null,
       vwap: this.#sumVolume > 0 ? this.#sumTypicalVolume / this.#sumVolume : null,
-      bar_counts: Object.freeze(counts),
+      bar_counts: this.#part('bar_counts', countsKey, () => {
+        const counts: Record<string, Json> = { '1m': n };
+        DERIVED_INTERVALS.forEach(([iv], i) => {
+          counts[iv] = (d[i] as DerivedSeries).finished.length;
+        });
+        return Object.freeze(counts);
+      }),
       bar_quality: this.quality(),
-      gaps: this.#gapsJson(),
+      gaps: this.#part('gaps', `${gaps.length}|${lastGap?.startMs}|${lastGap?.minutes}`, () =>
+        gaps.length === 0
+          ? NO_GAPS
+          : Object.freeze(
+              gaps.map((g) => Object.freeze({ start: formatNyTime(g.startMs), minutes: g.minutes })),
+            ),
+      ),
       bars_updated: this.barsUpdated,
-      time_range: Object.freeze({
-        first_bar: n > 0 ? formatNyTime(r.times[0] as number) : null,
-        last_bar: n > 0 ? formatNyTime(r.times[n - 1] as number) : null,
-      }),
-      extended_hours: Object.freeze({
-        pre_market_bars: this.#preMarketBars,
-        post_market_bars: this.#postMarketBars,
-      }),
+      time_range: this.#part('time_range', `${firstMs}|${lastMs}`, () =>
+        Object.freeze({
+          first_bar: firstMs === null ? null : formatNyTime(firstMs),
+          last_bar: lastMs === null ? null : formatNyTime(lastMs),
+        }),
+      ),
+      extended_hours: this.#part('extended_hours', `${this.#preMarketBars}|${this.#postMarketBars}`, () =>
+        Object.freeze({ pre_market_bars: this.#preMarketBars, post_market_bars: this.#postMarketBars }),
+      ),
     };
-    // Keep unchanged small parts as the previous objects so a diff skips them by reference.
-    const prev = this.#core;
-    if (prev !== null) {
-      for (const k of ['bar_counts', 'time_range', 'extended_hours', 'gaps'] as const) {
-        if (JSON.stringify(prev[k]) === JSON.stringify(core[k])) core[k] = prev[k] as Json;
-      }
-    }
     this.#core = Object.freeze(core);
     this.#coreKey = key;
     return this.#core;
-  }
-
-  #gapsJson(): Json {
-    const gaps = this.gaps();
-    if (gaps.length === 0) return NO_GAPS;
-    return Object.freeze(
-      gaps.map((g) => Object.freeze({ start: formatNyTime(g.startMs), minutes: g.minutes })),
-    );
   }
 
   #barsJson(): Json {
