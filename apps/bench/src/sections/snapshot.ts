@@ -40,6 +40,11 @@ export const SNAPSHOT_QUICK: SnapshotSizes = {
 const GOAL = '≤ 1.5× the stringify floor';
 
 function pair(rows: Row[], label: string, ours: () => unknown, floor: () => unknown, o: SampleOptions): void {
+  // Warm both paths first, so whichever is timed first does not pay for the JIT and the other's garbage.
+  for (let i = 0; i < o.warmup; i++) {
+    floor();
+    ours();
+  }
   const f = measure(`${label} floor`, floor, o);
   const t = measure(`${label} ours`, ours, o);
   const base = `${label} · JSON.stringify alone (floor)`;
