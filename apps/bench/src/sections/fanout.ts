@@ -149,7 +149,6 @@ export async function runFanout(sizes: FanoutSizes): Promise<SectionResult> {
   // Idle: reads once, then stays away while one active consumer keeps the feed moving. The other consumers
   // go, so nothing else holds the state the idle one saw.
   for (const c of names.slice(1)) feed.release(c);
-  feed.read('idle', { debug: true });
   const idleTicks = Math.max(...sizes.lags);
   const lagReads = new Map<number, string>();
   for (const lag of sizes.lags) {
@@ -164,12 +163,6 @@ export async function runFanout(sizes: FanoutSizes): Promise<SectionResult> {
   for (let t = 1; t <= idleTicks; t++) {
     ts.tick();
     feed.read('c0', { debug: true });
-    if (t === idleAt) {
-      idleRetained = feed.stats('idle')?.retainedBytes ?? 0;
-      const withIdle = heapBytes();
-      feed.release('idle');
-      idleHeap = withIdle - heapBytes();
-    }
     const lagger = lagReads.get(t);
     if (lagger !== undefined) {
       const r = feed.read(lagger, { debug: true });
@@ -199,6 +192,16 @@ export async function runFanout(sizes: FanoutSizes): Promise<SectionResult> {
     }
   }
   for (const name of lagReads.values()) feed.release(name);
+  // Idle phase on its own, so no lagging consumer shares the state the idle one holds.
+  feed.read('idle', { debug: true });
+  for (let t = 1; t <= idleAt; t++) {
+    ts.tick();
+    feed.read('c0', { debug: true });
+  }
+  idleRetained = feed.stats('idle')?.retainedBytes ?? 0;
+  const withIdle = heapBytes();
+  feed.release('idle');
+  idleHeap = withIdle - heapBytes();
   rows.push(
     figure(
       `memory per consumer · idle for ${idleAt} ticks, stats().retainedBytes`,
