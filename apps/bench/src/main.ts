@@ -3,6 +3,7 @@
  * `--quick` runs them on small sizes (CI smoke test), `--section N[,M]` runs some, `--compare A.json B.json`
  * prints the change between two saved runs, `--no-save` skips writing bench-results/.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { canMeasureHeap, formatSection, type SectionResult } from './harness.js';
 import {
@@ -38,7 +39,9 @@ async function main(): Promise<number> {
       console.error('--compare needs two results files: pnpm bench --compare A.json B.json');
       return 2;
     }
-    console.log(formatComparison(loadResults(a), loadResults(b), a, b));
+    // pnpm runs the script in apps/bench; paths are relative to where the user typed the command.
+    const from = process.env.INIT_CWD ?? process.cwd();
+    console.log(formatComparison(loadResults(resolve(from, a)), loadResults(resolve(from, b)), a, b));
     return 0;
   }
   if (positionals.length > 0) {
