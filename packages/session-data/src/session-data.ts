@@ -44,11 +44,17 @@ export class SessionData implements Serializable {
     { refs: [] as Json[], json: null as Json },
   ];
   #top: [Json, Json] = [null, null];
+  /** Per face: something may have changed since the last toJson (set by every mutation and by symbols). */
+  readonly #dirty: [boolean, boolean] = [true, true];
+  readonly #markDirty = (): void => {
+    this.#dirty[0] = true;
+    this.#dirty[1] = true;
+  };
   #topParts: Json[][] = [[], []];
 
   constructor(options: SessionDataOptions = {}) {
     this.#calendar = options.calendar ?? new NyseCalendar();
-    this.#options = { ...(options.now ? { now: options.now } : {}) };
+    this.#options = { ...(options.now ? { now: options.now } : {}), onChange: this.#markDirty };
   }
 
   /** The calendar in use. */
@@ -69,12 +75,14 @@ export class SessionData implements Serializable {
       s = new SymbolSessionData(symbol, this.#options);
       s.reset(this.#window);
       this.#symbols.set(symbol, s);
+      this.#markDirty();
     }
     return s;
   }
 
   /** Removes a symbol; returns whether it was there. */
   removeSymbol(symbol: string): boolean {
+    this.#markDirty();
     return this.#symbols.delete(symbol);
   }
 
@@ -91,11 +99,13 @@ export class SessionData implements Serializable {
   /** Sets `system { state, mode }`. */
   setSystem(state: string, mode: string): void {
     this.#system = { state, mode };
+    this.#markDirty();
   }
 
   /** Sets fields of `session`. */
   setSession(fields: SessionFields): void {
     this.#session = { ...this.#session, ...fields };
+    this.#markDirty();
   }
 
   /** Starts a trading day for every symbol: session bars reset, history kept. */
@@ -103,6 +113,7 @@ export class SessionData implements Serializable {
     this.#window = window;
     for (const s of this.#symbols.values()) s.reset(window);
     this.#session = { ...this.#session, date: window.date, active: false, ended: false };
+    this.#markDirty();
   }
 
   /** Loads earlier days' 1m bars of one symbol (added if missing). */
@@ -147,16 +158,20 @@ export class SessionData implements Serializable {
   /** Market time now: `session.time`, quality and forming buckets of every symbol. */
   advanceTo(marketMs: number): void {
     this.#session = { ...this.#session, timeMs: marketMs };
+    this.#markDirty();
     for (const s of this.#symbols.values()) s.advanceTo(marketMs);
   }
 
   /** The complete state now: `{ system, session, symbols }`. */
   toJson(options: ToJsonOptions = {}): Json {
     const debug = options.debug === true;
+    const face = debug ? 1 : 0;
+    // Nothing was mutated since this face was last built: the same frozen object, in O(1).
+    if (!this.#dirty[face] && this.#top[face] !== null) return this.#top[face];
+    this.#dirty[face] = false;
     const system = this.#systemPart();
     const session = this.#sessionPart();
     const symbols = this.#symbolsPart(debug);
-    const face = debug ? 1 : 0;
     const parts = this.#topParts[face] as Json[];
     if (parts[0] !== system || parts[1] !== session || parts[2] !== symbols || this.#top[face] === null) {
       this.#topParts[face] = [system, session, symbols];

@@ -205,6 +205,14 @@ describe('SessionData', () => {
     expect(c).not.toBe(a);
     expect(c.symbols?.U).toBe(a.symbols?.U);
     expect(c.system).toBe(a.system);
+    // A change made through the symbol itself is seen too (the symbol tells its SessionData).
+    sd.getSymbol('U')?.ingest({ ...(barsAt(w, [3], [1])[0] as Bar), symbol: 'U' });
+    const d = sd.toJson({ debug: true }) as Record<string, Record<string, Record<string, Json>>>;
+    expect(d.symbols?.U?.bar_counts).toEqual({ '1m': 1, '5m': 0, '15m': 0, '30m': 0, '1h': 0 });
+    sd.advanceTo(w.regularOpenMs + 10 * MIN);
+    const e = sd.toJson({ debug: true }) as Record<string, Record<string, Record<string, Json>>>;
+    expect(e.symbols?.U?.bar_quality).toBe(10);
+    expect(e.session?.time).toBe('09:40:00');
   });
 
   it('historical bars are kept apart and summarised; reset for a new day keeps them', () => {

@@ -40,6 +40,8 @@ export interface Gap {
 export interface SymbolSessionOptions {
   /** Wall clock for the performance figures (ms, monotonic); default performance.now. */
   now?: () => number;
+  /** Called after anything that can change this symbol's JSON (SessionData uses it to skip unchanged reads). */
+  onChange?: () => void;
 }
 
 /** Rows of one table turned into frozen JSON rows once each, then shared by every later toJson. */
@@ -83,7 +85,9 @@ export class SymbolSessionData implements Serializable {
   /** Bumped on every change of bars or figures; keys the JSON caches. */
   #version = 0;
   #historyVersion = 0;
-  #coreKey = '';
+  #coreVersion = -1;
+  #coreElapsed = -1;
+  #debugVersion = -1;
   #core: Record<string, Json> | null = null;
   #debugParts: Json[] = [];
   #debug: Json = null;
@@ -97,6 +101,15 @@ export class SymbolSessionData implements Serializable {
   constructor(symbol: string, options: SymbolSessionOptions = {}) {
     this.symbol = symbol;
     this.#now = options.now ?? (() => performance.now());
+    this.#onChange = options.onChange ?? null;
+  }
+
+  readonly #onChange: (() => void) | null;
+
+  /** A change of bars or figures: new JSON on the next read, and the owner is told. */
+  #touch(): void {
+    this.#version++;
+    this.#onChange?.();
   }
 
   /** The trading day held, or null before the first. */
@@ -147,7 +160,7 @@ export class SymbolSessionData implements Serializable {
       c.table = null;
     }
     this.#formingKey = INTERVALS.map(() => '');
-    this.#version++;
+    this.#touch();
   }
 
   /**
@@ -233,7 +246,7 @@ export class SymbolSessionData implements Serializable {
     this.#lastStartMs = (bars[bars.length - 1] as Bar).startMs;
     this.#lastUpdateMs = this.#now() - t0;
     this.#totalUpdates += bars.length;
-    this.#version++;
+    this.#touch();
   }
 
   #appendExtended(bar: Bar, preMarket: boolean): void {
@@ -251,7 +264,7 @@ export class SymbolSessionData implements Serializable {
       this.#folded = r.length;
     }
     const settled = this.#settle();
-    if (n > 0 || settled) this.#version++;
+    if (n > 0 || settled) this.#touch();
     return n;
   }
 
@@ -260,7 +273,8 @@ export class SymbolSessionData implements Serializable {
     if (marketMs <= this.#clockMs) return;
     this.#clockMs = marketMs;
     // Pending bars must be folded before their bucket may finish, so settle only when none are pending.
-    if (this.#folded === this.#regular.length && this.#settle()) this.#version++;
+    if (this.#folded === this.#regular.length && this.#settle()) this.#touch();
+    else this.#onChange?.(); // quality and the trailing gap follow market time
   }
 
   #settle(): boolean {
@@ -311,7 +325,7 @@ export class SymbolSessionData implements Serializable {
       };
     }
     this.#historyVersion++;
-    this.#version++;
+    this.#touch();
   }
 
   /** Regular-session gaps so far, including a trailing one up to market time. */
@@ -340,6 +354,10 @@ export class SymbolSessionData implements Serializable {
   toJson(options: ToJsonOptions = {}): Json {
     const core = this.#coreJson();
     if (options.debug !== true) return core;
+    // Every debug part changes only with the version (bars, folds, history, updates), and the core is the
+    // same object while unchanged: nothing new to build.
+    if (this.#debugVersion === this.#version && this.#debugParts[0] === core) return this.#debug;
+    this.#debugVersion = this.#version;
     const bars = this.#barsJson();
     const history = this.#historyJsonPart();
     const performance = this.#performancePart();
@@ -418,8 +436,9 @@ export class SymbolSessionData implements Serializable {
 
   #coreJson(): Json {
     const elapsed = this.#elapsedMinutes();
-    const key = `${this.#version}:${elapsed}`;
-    if (this.#coreKey === key && this.#core !== null) return this.#core;
+    if (this.#coreVersion === this.#version && this.#coreElapsed === elapsed && this.#core !== null) {
+      return this.#core;
+    }
     const r = this.#regular;
     const n = r.length;
     const d = this.#derived;
@@ -464,7 +483,8 @@ export class SymbolSessionData implements Serializable {
       ),
     };
     this.#core = Object.freeze(core);
-    this.#coreKey = key;
+    this.#coreVersion = this.#version;
+    this.#coreElapsed = elapsed;
     return this.#core;
   }
 
