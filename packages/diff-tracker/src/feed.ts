@@ -83,7 +83,16 @@ interface Face {
   /** Running total of displaced bytes on this face, for the retained-memory estimate. */
   displacedTotal: number;
   /** The last delta computed to the current state, keyed by the state it started from (fan-out reuse). */
-  memo: Map<Json, JsonDiff>;
+  memo: Map<Json, Catchup>;
+}
+
+/** One delta from a past state to the current one, built once and shared by every consumer that held it. */
+interface Catchup {
+  diff: JsonDiff;
+  envelope: DeltaEnvelope;
+  sizeBytes: number;
+  /** The delta is larger than a snapshot would be. */
+  larger: boolean;
 }
 
 interface Consumer {
@@ -170,22 +179,15 @@ export class ChangeFeed {
     let result: FeedRead | undefined;
     if (reason === undefined) {
       const from = c.snapshot as Json;
-      let diff = face.memo.get(from);
-      if (diff === undefined) {
-        diff = diffJson(from, state);
-        face.memo.set(from, diff);
+      let catchup = face.memo.get(from);
+      if (catchup === undefined) {
+        catchup = this.#catchup(face, c.seq, diffJson(from, state));
+        face.memo.set(from, catchup);
       }
-      const envelope: DeltaEnvelope = {
-        t: 'delta',
-        epoch: this.#epoch,
-        from: c.seq,
-        to: face.seq,
-        ops: diff.ops,
-      };
-      const sizeBytes = jsonByteSize(envelope as unknown as Json);
-      if (diff.ops.length > 0 && sizeBytes > snapshotSize(this.#epoch, face.seq, state)) {
+      if (catchup.larger) {
         reason = 'delta_larger';
       } else {
+        const { diff, envelope, sizeBytes } = catchup;
         result = {
           envelope,
           changedPaths: diff.changedPaths,
@@ -277,13 +279,28 @@ export class ChangeFeed {
       return face;
     }
     const from = face.state;
+    const previousSeq = face.seq;
     face.state = diff.next;
     face.seq = ++this.#seq;
     face.displacedTotal += diff.displacedBytes;
     face.memo.clear();
-    face.memo.set(from, diff);
+    face.memo.set(from, this.#catchup(face, previousSeq, diff));
     this.#enforceMemoryBound(face, debug);
     return face;
+  }
+
+  #catchup(face: Face, fromSeq: number, diff: JsonDiff): Catchup {
+    const state = face.state as Json;
+    const envelope: DeltaEnvelope = Object.freeze({
+      t: 'delta',
+      epoch: this.#epoch,
+      from: fromSeq,
+      to: face.seq,
+      ops: diff.ops,
+    });
+    const sizeBytes = jsonByteSize(envelope as unknown as Json);
+    const larger = diff.ops.length > 0 && sizeBytes > snapshotSize(this.#epoch, face.seq, state);
+    return { diff, envelope, sizeBytes, larger };
   }
 
   #enforceMemoryBound(face: Face, debug: boolean): void {
