@@ -300,8 +300,10 @@ function diffArray(prev: JsonArray, next: unknown[], ptr: string, acc: Acc): [Js
   return [out, view ?? NONE];
 }
 
+/** Rough heap bytes a replaced or removed value held: a slot for a scalar, its text for a string. */
 function displacedSize(value: Json): number {
-  return Math.max(8, jsonByteSize(value));
+  if (value === null || typeof value !== 'object') return typeof value === 'string' ? 16 + value.length : 16;
+  return jsonByteSize(value);
 }
 
 /** Rough heap bytes of one container's own slots (its children are counted where they are displaced). */

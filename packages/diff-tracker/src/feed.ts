@@ -84,6 +84,8 @@ interface Face {
   displacedTotal: number;
   /** The last delta computed to the current state, keyed by the state it started from (fan-out reuse). */
   memo: Map<Json, Catchup>;
+  /** Size of a snapshot of this face when last measured (a snapshot sent, or a large delta checked). */
+  knownSizeBytes: number;
 }
 
 /** One delta from a past state to the current one, built once and shared by every consumer that held it. */
@@ -207,13 +209,9 @@ export class ChangeFeed {
         reason: r,
         state,
       };
-      result = {
-        envelope,
-        changedPaths: [''],
-        removedPaths: [],
-        view: state,
-        sizeBytes: snapshotSize(this.#epoch, face.seq, state, r),
-      };
+      const sizeBytes = snapshotSize(this.#epoch, face.seq, state, r);
+      face.knownSizeBytes = sizeBytes;
+      result = { envelope, changedPaths: [''], removedPaths: [], view: state, sizeBytes };
       c.snapshotsSent[r]++;
     }
     c.lastSeqLag = face.seq - c.seq;
@@ -299,7 +297,14 @@ export class ChangeFeed {
       ops: diff.ops,
     });
     const sizeBytes = jsonByteSize(envelope as unknown as Json);
-    const larger = diff.ops.length > 0 && sizeBytes > snapshotSize(this.#epoch, face.seq, state);
+    // Sizing the whole state costs its changed parts again; a delta under a quarter of the last known
+    // snapshot size is smaller than the snapshot unless the state shrank fourfold in one step, so only a
+    // large delta pays for the exact comparison.
+    let larger = false;
+    if (diff.ops.length > 0 && sizeBytes * 4 > face.knownSizeBytes) {
+      face.knownSizeBytes = snapshotSize(this.#epoch, face.seq, state);
+      larger = sizeBytes > face.knownSizeBytes;
+    }
     return { diff, envelope, sizeBytes, larger };
   }
 
@@ -338,7 +343,7 @@ export class ChangeFeed {
 }
 
 function newFace(): Face {
-  return { state: undefined, seq: 0, displacedTotal: 0, memo: new Map() };
+  return { state: undefined, seq: 0, displacedTotal: 0, memo: new Map(), knownSizeBytes: 0 };
 }
 
 /** Exact compact JSON size of a snapshot envelope, from the cached size of the frozen state. */
