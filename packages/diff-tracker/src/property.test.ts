@@ -2,7 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { diff as deepObjectDiff } from 'deep-object-diff';
 import { describe, expect } from 'vitest';
 import { ChangeFeed } from './feed.js';
-import type { Json } from './json.js';
+import { type Json, jsonByteSize } from './json.js';
 import { applyPatch } from './patch.js';
 import { parsePointer } from './pointer.js';
 import { DiffTracker } from './tracker.js';
@@ -186,3 +186,16 @@ test.prop([history], { numRuns: RUNS })(
     expect(wire(r.view)).toEqual(wire(oracle));
   },
 );
+
+test.prop(
+  [
+    fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer({ min: -1e6, max: 1e8 }).map((c) => c / 100),
+      fc.integer({ min: -1e9, max: 1e9 }).map((c) => c / 10_000),
+    ),
+  ],
+  { numRuns: 20_000 },
+)('jsonByteSize of a number equals the length of its JSON text', (n) => {
+  expect(jsonByteSize(n)).toBe(JSON.stringify(n).length);
+});
