@@ -47,6 +47,20 @@ export class BarTable {
     if (need > this.#capacity) this.#allocate(Math.max(need, this.#capacity * 2));
   }
 
+  /** Forgets the first `n` bars (the oldest), keeping the rest in order. */
+  dropFirst(n: number): void {
+    const k = Math.min(Math.max(0, n), this.length);
+    if (k === 0) return;
+    for (const col of [this.times, this.open, this.high, this.low, this.close, this.volume]) {
+      col.copyWithin(0, k, this.length);
+    }
+    if (this.#derived) {
+      this.minutes.copyWithin(0, k, this.length);
+      this.possible.copyWithin(0, k, this.length);
+    }
+    this.length -= k;
+  }
+
   /** Forgets every bar, keeping the memory for the next day. */
   clear(): void {
     this.length = 0;

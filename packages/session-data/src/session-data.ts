@@ -121,6 +121,11 @@ export class SessionData implements Serializable {
     this.addSymbol(symbol).loadHistorical(bars, (d) => this.#calendar.session(d));
   }
 
+  /** Forgets every symbol's history before `keepFromDate` (New York date). */
+  trimHistory(keepFromDate: IsoDate): void {
+    for (const s of this.#symbols.values()) s.trimHistory(keepFromDate);
+  }
+
   /**
    * Takes one released 1m bar. An unknown symbol is an error; the first bar with no day started starts
    * the trading day of its own New York date (an error when the market is closed that day).

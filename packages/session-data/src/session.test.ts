@@ -242,6 +242,40 @@ describe('SessionData', () => {
     expect(sym(sd).bar_counts['1m']).toBe(0);
   });
 
+  it('trimHistory forgets the days before a date and keeps the rest exact', () => {
+    const sd = new SessionData({ calendar });
+    const days = ['2025-06-30', '2025-07-01', '2025-07-02'];
+    for (const d of days)
+      sd.loadHistorical(
+        'T',
+        barsAt(
+          windowOf(d),
+          Array.from({ length: 390 }, (_, i) => i),
+          [1, 2],
+        ),
+      );
+    expect(sym(sd).historical_summary).toMatchObject({
+      bar_counts: { '1m': 1170, '1h': 21 },
+      date_range: { start: '2025-06-30', end: '2025-07-02' },
+    });
+    sd.trimHistory('2025-07-01');
+    expect(sym(sd).historical_summary).toEqual({
+      loaded: true,
+      bar_counts: { '1m': 780, '5m': 156, '15m': 52, '30m': 26, '1h': 14 },
+      date_range: { start: '2025-07-01', end: '2025-07-02' },
+    });
+    // Later days still append after the kept ones; earlier ones are still refused as out of order.
+    sd.loadHistorical('T', barsAt(windowOf('2025-07-03'), [0, 1], [1]));
+    expect(sym(sd).historical_summary).toMatchObject({
+      date_range: { start: '2025-07-01', end: '2025-07-03' },
+    });
+    expect(() => sd.loadHistorical('T', barsAt(windowOf('2025-07-01'), [5], [1]))).toThrow(
+      /strictly increasing/,
+    );
+    sd.trimHistory('2025-08-01');
+    expect(sym(sd).historical_summary).toMatchObject({ loaded: false, bar_counts: { '1m': 0 } });
+  });
+
   it('removing a symbol removes it from the JSON', () => {
     const sd = new SessionData({ calendar });
     sd.addSymbol('T');

@@ -1,6 +1,13 @@
 import type { Json, Serializable, ToJsonOptions } from '@sys/diff-tracker';
 import { type Bar, BarValidationError, barLabel, barProblem } from '@sys/market-data';
-import { formatNyTime, type IsoDate, MINUTE_MS, nyDateOf, type SessionWindow } from '@sys/market-time';
+import {
+  formatNyTime,
+  type IsoDate,
+  MINUTE_MS,
+  nyDateOf,
+  nyMidnightMs,
+  type SessionWindow,
+} from '@sys/market-time';
 import { BarTable } from './bar-table.js';
 import { DerivedSeries } from './derived.js';
 import { SessionDayError } from './errors.js';
@@ -78,8 +85,8 @@ export class SymbolSessionData implements Serializable {
   #gaps: Gap[] = [];
   #expectedNextMs = 0;
   readonly #history = new BarTable(false);
-  readonly #historyCounts: Record<Interval, number> = { '1m': 0, '5m': 0, '15m': 0, '30m': 0, '1h': 0 };
-  #historyRange: { start: IsoDate; end: IsoDate } | null = null;
+  /** Bar counts per interval of each history day, in date order (days are appended in order). */
+  readonly #historyDays = new Map<IsoDate, Record<Interval, number>>();
   #lastUpdateMs = 0;
   #totalUpdates = 0;
   /** Bumped on every change of bars or figures; keys the JSON caches. */
@@ -312,18 +319,48 @@ export class SymbolSessionData implements Serializable {
       }
       const regular = table.length;
       for (const s of series) s.addRange(table, 0, regular);
-      this.#historyCounts['1m'] += regular;
+      const counts: Record<Interval, number> = this.#historyDays.get(day) ?? {
+        '1m': 0,
+        '5m': 0,
+        '15m': 0,
+        '30m': 0,
+        '1h': 0,
+      };
+      counts['1m'] += regular;
       series.forEach((s, i) => {
         s.settle(w.regularCloseMs);
         const iv = (DERIVED_INTERVALS[i] as readonly [Interval, number])[0];
-        this.#historyCounts[iv] += s.finished.length;
+        counts[iv] += s.finished.length;
       });
-      const range = this.#historyRange;
-      this.#historyRange = {
-        start: range === null || day < range.start ? day : range.start,
-        end: range === null || day > range.end ? day : range.end,
-      };
+      this.#historyDays.set(day, counts);
     }
+    this.#historyVersion++;
+    this.#touch();
+  }
+
+  /**
+   * Forgets history before `keepFromDate` (New York date), so a long backtest that loads the previous day
+   * every day holds only the days it asked for.
+   */
+  trimHistory(keepFromDate: IsoDate): void {
+    const h = this.#history;
+    const fromMs = nyMidnightMs(keepFromDate);
+    let lo = 0;
+    let hi = h.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((h.times[mid] as number) < fromMs) lo = mid + 1;
+      else hi = mid;
+    }
+    let removedDays = false;
+    for (const day of this.#historyDays.keys()) {
+      if (day < keepFromDate) {
+        this.#historyDays.delete(day);
+        removedDays = true;
+      }
+    }
+    if (lo === 0 && !removedDays) return;
+    h.dropFirst(lo);
     this.#historyVersion++;
     this.#touch();
   }
@@ -553,11 +590,18 @@ export class SymbolSessionData implements Serializable {
   #historyJsonPart(): Json {
     if (this.#historyJsonVersion === this.#historyVersion && this.#historyJson !== null)
       return this.#historyJson;
-    const range = this.#historyRange;
+    const counts: Record<Interval, number> = { '1m': 0, '5m': 0, '15m': 0, '30m': 0, '1h': 0 };
+    let start: IsoDate | null = null;
+    let end: IsoDate | null = null;
+    for (const [day, c] of this.#historyDays) {
+      for (const iv of INTERVALS) counts[iv] += c[iv];
+      if (start === null || day < start) start = day;
+      if (end === null || day > end) end = day;
+    }
     this.#historyJson = Object.freeze({
       loaded: this.#history.length > 0,
-      bar_counts: Object.freeze({ ...this.#historyCounts }),
-      date_range: Object.freeze({ start: range?.start ?? null, end: range?.end ?? null }),
+      bar_counts: Object.freeze(counts),
+      date_range: Object.freeze({ start, end }),
     });
     this.#historyJsonVersion = this.#historyVersion;
     return this.#historyJson;

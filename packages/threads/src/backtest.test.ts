@@ -183,6 +183,11 @@ describe('a three-day synthetic backtest on the manual clock', () => {
       'Jul 7 pre-market',
     );
     expect(days).toEqual(['2025-07-02', '2025-07-03', '2025-07-07']);
+    // historyDays: 1 keeps only the day before (Jul 3, an early close), not every day passed.
+    expect((sessionData.toJson({ debug: true }) as any).symbols.SYN001.historical_summary).toMatchObject({
+      date_range: { start: '2025-07-03', end: '2025-07-03' },
+      bar_counts: { '1m': 210, '1h': 4 },
+    });
     await step(
       jul7.regularCloseMs,
       { date: '2025-07-07', time: '16:00:00', active: false, ended: true },

@@ -14,7 +14,10 @@ import type { ReleaseGate } from './stream.js';
 import { Worker, type WorkerContext, type WorkerState } from './worker.js';
 
 /** The part of SessionData the session coordinator drives. */
-export type SessionTarget = Pick<SessionData, 'setSession' | 'startDay' | 'loadHistorical' | 'advanceTo'>;
+export type SessionTarget = Pick<
+  SessionData,
+  'setSession' | 'startDay' | 'loadHistorical' | 'trimHistory' | 'advanceTo'
+>;
 
 /** Where the session coordinator is in the backtest. */
 export type SessionPhase = 'idle' | 'history' | 'pre_market' | 'open' | 'post_market' | 'closed' | 'ended';
@@ -251,17 +254,22 @@ export class SessionCoordinator implements Serializable {
 
   /**
    * Loads the history `date` needs: the `historyDays` trading days before the first day, then each day
-   * the day before it (history is appended to, so each day is loaded once). Returns bars loaded.
+   * the day before it, dropping the day that fell out of the window (each day is loaded once). Returns
+   * bars loaded.
    */
   async #loadHistory(date: IsoDate, ctx: WorkerContext): Promise<number> {
     if (this.#historyDays === 0) return 0;
     const last = this.#calendar.previousTradingDay(date);
+    // The oldest day `date` needs; older days loaded for earlier days are dropped, so a long backtest
+    // holds `historyDays` days of history, not every day it has passed.
+    let keepFrom = last;
+    for (let i = 1; i < this.#historyDays; i++) keepFrom = this.#calendar.previousTradingDay(keepFrom);
     let first: IsoDate;
     if (this.#historyThrough === null) {
-      first = last;
-      for (let i = 1; i < this.#historyDays; i++) first = this.#calendar.previousTradingDay(first);
+      first = keepFrom;
     } else {
       if (this.#historyThrough >= last) return 0;
+      this.#target.trimHistory(keepFrom);
       first = this.#calendar.nextTradingDay(this.#historyThrough);
     }
     const filter = new ScopeFilter(this.#calendar, this.#scope);
