@@ -6,6 +6,7 @@ import {
   type JsonArray,
   type JsonObject,
   jsonByteSize,
+  jsonStringSize,
   setOwn,
 } from './json.js';
 import { appendPointer } from './pointer.js';
@@ -36,6 +37,22 @@ export interface JsonDiff {
   readonly next: Json;
   /** Estimate of the bytes the old state holds that the new one no longer shares (for memory bounds). */
   readonly displacedBytes: number;
+}
+
+/**
+ * Compact JSON size in bytes of a patch (what `jsonByteSize(ops)` gives), without walking each operation
+ * as a generic object: a delta of thousands of scalar replacements is sized at every read.
+ */
+export function patchByteSize(ops: readonly PatchOp[]): number {
+  let size = 2 + Math.max(0, ops.length - 1);
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as PatchOp;
+    // {"op":"…","path":…} is 17 bytes around the op name and the path text.
+    size += 17 + op.op.length + jsonStringSize(op.path);
+    if ('value' in op) size += 9 + jsonByteSize(op.value); // ,"value":
+    if ('from' in op) size += 8 + jsonStringSize(op.from); // ,"from":
+  }
+  return size;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { diffJson, type JsonDiff, type PatchOp, sealJson } from './diff.js';
+import { diffJson, type JsonDiff, type PatchOp, patchByteSize, sealJson } from './diff.js';
 import { SysError } from './errors.js';
 import { type Json, jsonByteSize, type Serializable, type ToJsonOptions } from './json.js';
 
@@ -296,7 +296,7 @@ export class ChangeFeed {
       to: face.seq,
       ops: diff.ops,
     });
-    const sizeBytes = jsonByteSize(envelope as unknown as Json);
+    const sizeBytes = deltaSize(envelope);
     // Sizing the whole state costs its changed parts again; a delta under a quarter of the last known
     // snapshot size is smaller than the snapshot unless the state shrank fourfold in one step, so only a
     // large delta pays for the exact comparison.
@@ -344,6 +344,12 @@ export class ChangeFeed {
 
 function newFace(): Face {
   return { state: undefined, seq: 0, displacedTotal: 0, memo: new Map(), knownSizeBytes: 0 };
+}
+
+/** Exact compact JSON size of a delta envelope. */
+function deltaSize(envelope: DeltaEnvelope): number {
+  const head: Json = { t: 'delta', epoch: envelope.epoch, from: envelope.from, to: envelope.to, ops: null };
+  return jsonByteSize(head) - 4 + patchByteSize(envelope.ops);
 }
 
 /** Exact compact JSON size of a snapshot envelope, from the cached size of the frozen state. */

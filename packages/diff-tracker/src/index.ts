@@ -1,4 +1,4 @@
-export { diffJson, isSealed, type JsonDiff, type PatchOp, sealJson } from './diff.js';
+export { diffJson, isSealed, type JsonDiff, type PatchOp, patchByteSize, sealJson } from './diff.js';
 export { JsonValueError, PatchError, PointerError, SysError } from './errors.js';
 export {
   ChangeFeed,
@@ -23,6 +23,7 @@ export {
   type JsonPrimitive,
   jsonByteSize,
   jsonEqual,
+  jsonStringSize,
   type Serializable,
   setOwn,
   type ToJsonOptions,

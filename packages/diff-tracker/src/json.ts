@@ -170,6 +170,11 @@ function numberSize(n: number): number {
   return String(n).length;
 }
 
+/** Size in UTF-8 bytes of a string as JSON text (with its quotes). */
+export function jsonStringSize(s: string): number {
+  return stringSize(s);
+}
+
 function stringSize(s: string): number {
   // ASCII without characters JSON escapes is the usual case: length + 2 quotes.
   for (let i = 0; i < s.length; i++) {

@@ -1,6 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { diff as deepObjectDiff } from 'deep-object-diff';
 import { describe, expect } from 'vitest';
+import { patchByteSize } from './diff.js';
 import { ChangeFeed } from './feed.js';
 import { type Json, jsonByteSize } from './json.js';
 import { applyPatch } from './patch.js';
@@ -199,3 +200,17 @@ test.prop(
 )('jsonByteSize of a number equals the length of its JSON text', (n) => {
   expect(jsonByteSize(n)).toBe(JSON.stringify(n).length);
 });
+
+test.prop([history], { numRuns: RUNS })(
+  'patchByteSize equals the length of the patch as JSON text',
+  ([start, edits]) => {
+    const t = new DiffTracker();
+    let doc: unknown = start;
+    t.commit(doc);
+    for (const m of edits) {
+      doc = mutate(doc, m, false);
+      const { ops } = t.commit(doc);
+      expect(patchByteSize(ops)).toBe(Buffer.byteLength(JSON.stringify(ops)));
+    }
+  },
+);
