@@ -103,6 +103,14 @@ function pathOf(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** Configs that parseConfig produced: the one sure way to tell a checked config from raw input. */
+const parsedConfigs = new WeakSet<object>();
+
+/** True for a config returned by parseConfig (so it need not be checked again). */
+export function isParsedConfig(config: unknown): config is SessionConfig {
+  return typeof config === 'object' && config !== null && parsedConfigs.has(config);
+}
+
 /**
  * Checks a config and fills its defaults. Every problem is reported at once with its JSON path — types,
  * unknown keys, dates, a speed of 0, an end before the start, a window without trading days — before
@@ -150,6 +158,7 @@ export function parseConfig(
     if (s.type === 'csv' || s.type === 'parquet') s.paths = s.paths.map((p) => resolve(base, p));
     if (s.type === 'store' && s.path !== undefined) s.path = resolve(base, s.path);
   }
+  parsedConfigs.add(config);
   return config;
 }
 

@@ -1,6 +1,7 @@
 export {
   ConfigError,
   type ConfigIssue,
+  isParsedConfig,
   loadConfig,
   parseConfig,
   type SessionConfig,

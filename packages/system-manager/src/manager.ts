@@ -19,7 +19,13 @@ import {
 } from '@sys/market-time';
 import { SessionData } from '@sys/session-data';
 import { Backtest } from '@sys/threads';
-import { ConfigError, parseConfig, type SessionConfig, type SessionConfigInput } from './config.js';
+import {
+  ConfigError,
+  isParsedConfig,
+  parseConfig,
+  type SessionConfig,
+  type SessionConfigInput,
+} from './config.js';
 import { LiveInputError, SystemStateError } from './errors.js';
 import { checkSymbols, openSource } from './sources.js';
 
@@ -103,7 +109,7 @@ export class SystemManager implements Serializable {
   #rate = { wallMs: 0, bars: 0, perSecond: 0 };
 
   constructor(config: SessionConfig | SessionConfigInput, options: SystemManagerOptions = {}) {
-    this.config = isParsed(config) ? config : parseConfig(config);
+    this.config = isParsedConfig(config) ? config : parseConfig(config);
     this.#options = options;
     this.#calendar = options.calendar ?? new NyseCalendar();
     this.#wallNow = options.wallNow ?? Date.now;
@@ -494,19 +500,6 @@ export class SystemManager implements Serializable {
     this.#managerCache[debug ? 1 : 0] = [key, value];
     return value;
   }
-}
-
-function isParsed(config: SessionConfig | SessionConfigInput): config is SessionConfig {
-  // A parsed config has every default filled; re-parsing it is harmless but would lose resolved paths.
-  return (
-    typeof config === 'object' &&
-    config !== null &&
-    'feed' in config &&
-    'sessions' in config &&
-    'historical_days' in config &&
-    'mode' in config &&
-    'speed' in config
-  );
 }
 
 async function closeSource(source: BarSource | null): Promise<void> {
