@@ -210,8 +210,11 @@ describe('lifecycle', () => {
     ) {
       await tick();
     }
-    if (sm.state === 'running') sm.pause();
-    if (sm.state === 'paused') sm.resume();
+    // With the extended sessions the run is still going at the 16:00 close (post-market follows).
+    expect(sm.state).toBe('running');
+    sm.pause();
+    expect(sm.state).toBe('paused');
+    sm.resume();
     await sm.done();
     expect(sm.state).toBe('stopped');
     expect((((sm.toJson({ complete: true }) as Obj).session_data as Obj).session as Obj).ended).toBe(true);
@@ -287,6 +290,20 @@ describe('config errors: reported at once with the JSON path, nothing started', 
       expect(issue?.message).toMatch(message);
     });
   }
+
+  it('a raw config that happens to have every key is still checked', () => {
+    const raw = {
+      symbols: ['AAPL'],
+      source: { type: 'csv', paths: [samplePath('AAPL_2025-07-02.csv')] },
+      backtest: { start_date: '2025-07-02', end_date: '2025-07-02' },
+      speed: 0,
+      historical_days: 0,
+      mode: 'backtest',
+      sessions: 'regular',
+      feed: {},
+    };
+    expect(() => new SystemManager(raw as never)).toThrow(ConfigError);
+  });
 
   it('several problems are all reported at once', () => {
     expect(() => parseConfig({ symbols: [], speed: -1, historical_days: 'x' })).toThrow(
