@@ -127,7 +127,7 @@ export function jsonByteSize(value: Json): number {
     case 'boolean':
       return value ? 4 : 5;
     case 'string':
-      return stringSize(value);
+      return jsonStringSize(value);
   }
   const cached = sizeCache.get(value as object);
   if (cached !== undefined) return cached;
@@ -140,7 +140,7 @@ export function jsonByteSize(value: Json): number {
     const obj = value as JsonObject;
     const keys = Object.keys(obj);
     size = 2 + Math.max(0, keys.length - 1);
-    for (const k of keys) size += stringSize(k) + 1 + jsonByteSize(obj[k] as Json);
+    for (const k of keys) size += jsonStringSize(k) + 1 + jsonByteSize(obj[k] as Json);
   }
   if (Object.isFrozen(value)) sizeCache.set(value as object, size);
   return size;
@@ -172,10 +172,6 @@ function numberSize(n: number): number {
 
 /** Size in UTF-8 bytes of a string as JSON text (with its quotes). */
 export function jsonStringSize(s: string): number {
-  return stringSize(s);
-}
-
-function stringSize(s: string): number {
   // ASCII without characters JSON escapes is the usual case: length + 2 quotes.
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
