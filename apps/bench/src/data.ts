@@ -1,4 +1,4 @@
-import type { Json } from '@sys/diff-tracker';
+import type { Json } from '@sys/core';
 import { type Bar, syntheticDayBars, syntheticSymbols } from '@sys/market-data';
 import { type IsoDate, MINUTE_MS, NyseCalendar, type SessionWindow } from '@sys/market-time';
 import { SessionData } from '@sys/session-data';

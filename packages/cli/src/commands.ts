@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Json } from '@sys/diff-tracker';
+import type { Json } from '@sys/core';
 import { BarStore, defaultStorePath } from '@sys/market-data';
 import type { SystemManager } from '@sys/system-manager';
 import { CancelledError, UsageError } from './errors.js';

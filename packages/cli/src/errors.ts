@@ -1,5 +1,4 @@
-import { SysError } from '@sys/diff-tracker';
-
+import { SysError } from '@sys/core';
 /** Bad command-line input: an unknown command or flag, a missing or ill-typed value. Exit code 2. */
 export class UsageError extends SysError {
   /** The command the input was for (`system json`), when it got that far. */

@@ -1,5 +1,4 @@
-import type { Json } from '@sys/diff-tracker';
-
+import type { Json } from '@sys/core';
 /** A writable stream as the CLI uses it (stdout/stderr, or a test double). */
 export interface OutStream {
   write(chunk: string): unknown;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import type { Json } from '@sys/diff-tracker';
+import type { Json } from '@sys/core';
 import { type MainOptions, main, type SysIo } from '../src/index.js';
 
 /** A writable that keeps what was written, optionally claiming to be a terminal. */

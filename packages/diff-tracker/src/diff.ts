@@ -1,15 +1,16 @@
-import { JsonValueError } from './errors.js';
 import {
+  appendPointer,
   describeNonJsonPrimitive,
   isPlainObject,
   type Json,
   type JsonArray,
   type JsonObject,
-  jsonByteSize,
-  jsonStringSize,
+  JsonValueError,
+  markSealed,
+  sealJson,
   setOwn,
-} from './json.js';
-import { appendPointer } from './pointer.js';
+} from '@sys/core';
+import { jsonByteSize, jsonStringSize } from './json.js';
 
 /** One RFC 6902 JSON Patch operation. */
 export type PatchOp =
@@ -53,75 +54,6 @@ export function patchByteSize(ops: readonly PatchOp[]): number {
     if ('from' in op) size += 8 + jsonStringSize(op.from); // ,"from":
   }
   return size;
-}
-
-/**
- * Nodes known to be deep-frozen, valid JSON. A fact about an object's identity, never stale: a frozen
- * object cannot change, so remembering it is safe and lets every tracker skip it by reference.
- */
-const sealedNodes = new WeakSet<object>();
-
-/** True when `value` is a primitive or a node already verified as deep-frozen JSON. */
-export function isSealed(value: Json): boolean {
-  return value === null || typeof value !== 'object' || sealedNodes.has(value);
-}
-
-/**
- * Validates `value` as JSON and returns a deep-frozen version of it: frozen nodes that are valid all the
- * way down are kept by reference, anything mutable is copied. Costs the size of the parts not seen before.
- * Throws JsonValueError naming the pointer of the first bad value.
- */
-export function sealJson(value: unknown, pointer = ''): Json {
-  return seal(value, pointer, undefined);
-}
-
-function seal(value: unknown, pointer: string, ancestors: Set<object> | undefined): Json {
-  if (value === null || typeof value !== 'object') {
-    const bad = describeNonJsonPrimitive(value);
-    if (bad !== null) throw new JsonValueError(pointer, bad);
-    return value as Json;
-  }
-  if (sealedNodes.has(value)) return value as Json;
-  const path = ancestors ?? new Set<object>();
-  if (path.has(value)) throw new JsonValueError(pointer, 'a cycle');
-  path.add(value);
-  let result: Json;
-  const keep = Object.isFrozen(value);
-  if (Array.isArray(value)) {
-    let copy: Json[] | null = keep ? null : new Array(value.length);
-    for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) throw new JsonValueError(appendPointer(pointer, i), 'an array hole');
-      const child = value[i];
-      const sealed = seal(child, appendPointer(pointer, i), path);
-      if (copy === null && sealed !== child) {
-        copy = value.slice(0, i) as Json[];
-      }
-      if (copy !== null) copy[i] = sealed;
-    }
-    result = copy === null ? (value as JsonArray) : Object.freeze(copy);
-  } else if (isPlainObject(value)) {
-    const keys = Object.keys(value);
-    let copy: Record<string, Json> | null = keep ? null : {};
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
-      const child = value[key];
-      const sealed = seal(child, appendPointer(pointer, key), path);
-      if (copy === null && sealed !== child) {
-        copy = {};
-        for (let j = 0; j < i; j++) {
-          const k = keys[j] as string;
-          setOwn(copy, k, value[k]);
-        }
-      }
-      if (copy !== null) setOwn(copy, key, sealed);
-    }
-    result = copy === null ? (value as JsonObject) : Object.freeze(copy);
-  } else {
-    throw new JsonValueError(pointer, `an instance of ${value.constructor?.name ?? 'an unknown class'}`);
-  }
-  path.delete(value);
-  sealedNodes.add(result as object);
-  return result;
 }
 
 /** Marks "no change" in the recursive diff (distinct from every JSON value). */
@@ -173,7 +105,7 @@ function diffValue(prev: Json, next: unknown, ptr: string, acc: Acc): [Json, Vie
       return out;
     }
   }
-  const value = seal(next, ptr, acc.ancestors);
+  const value = sealJson(next, ptr, acc.ancestors);
   if (prev === value) return [prev, NONE];
   const op: PatchOp = Object.freeze({ op: 'replace', path: ptr, value });
   acc.ops.push(op);
@@ -195,7 +127,7 @@ function diffObject(prev: JsonObject, next: Record<string, unknown>, ptr: string
     const child = next[key];
     if (!Object.hasOwn(prev, key)) {
       const path = appendPointer(ptr, key);
-      const s = seal(child, path, acc.ancestors);
+      const s = sealJson(child, path, acc.ancestors);
       acc.ops.push(Object.freeze({ op: 'add', path, value: s }));
       acc.changed.push(path);
       view ??= {};
@@ -231,7 +163,7 @@ function diffObject(prev: JsonObject, next: Record<string, unknown>, ptr: string
   const changed = acc.ops.length > opsBefore;
   if (sameAsNext) {
     // The producer's own frozen object is valid all the way down: keep it, so the next diff skips it.
-    sealedNodes.add(next);
+    markSealed(next);
     if (changed) acc.displaced += containerSize(prev);
     return [next as JsonObject, view ?? NONE];
   }
@@ -239,7 +171,7 @@ function diffObject(prev: JsonObject, next: Record<string, unknown>, ptr: string
   const out: Record<string, Json> = {};
   for (let i = 0; i < keys.length; i++) setOwn(out, keys[i] as string, stored[i]);
   Object.freeze(out);
-  sealedNodes.add(out);
+  markSealed(out);
   acc.displaced += containerSize(prev);
   return [out, view ?? NONE];
 }
@@ -282,7 +214,7 @@ function diffArray(prev: JsonArray, next: unknown[], ptr: string, acc: Acc): [Js
     const path = appendPointer(ptr, i);
     if (!(i in next)) throw new JsonValueError(path, 'an array hole');
     const child = next[i];
-    const s = seal(child, path, acc.ancestors);
+    const s = sealJson(child, path, acc.ancestors);
     acc.ops.push(Object.freeze({ op: 'add', path: `${ptr}/-`, value: s }));
     acc.changed.push(path);
     view ??= {};
@@ -302,18 +234,18 @@ function diffArray(prev: JsonArray, next: unknown[], ptr: string, acc: Acc): [Js
   const changed = acc.ops.length > opsBefore;
   if (!changed) {
     if (sameAsNext) {
-      sealedNodes.add(next);
+      markSealed(next);
       return [next as JsonArray, NONE];
     }
     return [prev, NONE];
   }
   acc.displaced += containerSize(prev);
   if (sameAsNext) {
-    sealedNodes.add(next);
+    markSealed(next);
     return [next as JsonArray, view ?? NONE];
   }
   const out = Object.freeze(stored ?? (next.slice() as Json[]));
-  sealedNodes.add(out);
+  markSealed(out);
   return [out, view ?? NONE];
 }
 

@@ -1,6 +1,7 @@
+import type { Json } from '@sys/core';
 import { describe, expect, it } from 'vitest';
 import { ChangeFeed, ConsumerNameError, type Envelope } from './feed.js';
-import { type Json, jsonByteSize } from './json.js';
+import { jsonByteSize } from './json.js';
 import { applyPatch } from './patch.js';
 
 /** A producer whose state the test edits; frozen rows like a real component's. */

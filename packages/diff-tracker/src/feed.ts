@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { diffJson, type JsonDiff, type PatchOp, patchByteSize, sealJson } from './diff.js';
-import { SysError } from './errors.js';
-import { type Json, jsonByteSize, type Serializable, type ToJsonOptions } from './json.js';
+import { type Json, type Serializable, SysError, sealJson, type ToJsonOptions } from '@sys/core';
+import { diffJson, type JsonDiff, type PatchOp, patchByteSize } from './diff.js';
+import { jsonByteSize } from './json.js';
 
 /** Why a consumer was sent a snapshot instead of a delta. */
 export type SnapshotReason = 'new_consumer' | 'requested' | 'memory_bound' | 'epoch_changed' | 'delta_larger';

@@ -1,5 +1,5 @@
-export { diffJson, isSealed, type JsonDiff, type PatchOp, patchByteSize, sealJson } from './diff.js';
-export { JsonValueError, PatchError, PointerError, SysError } from './errors.js';
+export { diffJson, type JsonDiff, type PatchOp, patchByteSize } from './diff.js';
+export { PatchError } from './errors.js';
 export {
   ChangeFeed,
   type ChangeFeedOptions,
@@ -13,21 +13,6 @@ export {
   type SnapshotReason,
   type StateSource,
 } from './feed.js';
-export {
-  assertJson,
-  cloneJson,
-  isPlainObject,
-  type Json,
-  type JsonArray,
-  type JsonObject,
-  type JsonPrimitive,
-  jsonByteSize,
-  jsonEqual,
-  jsonStringSize,
-  type Serializable,
-  setOwn,
-  type ToJsonOptions,
-} from './json.js';
+export { jsonByteSize, jsonStringSize } from './json.js';
 export { applyPatch } from './patch.js';
-export { appendPointer, escapePointerToken, parsePointer, toPointer } from './pointer.js';
 export { type DiffResult, DiffTracker } from './tracker.js';

@@ -1,6 +1,6 @@
+import type { Json } from '@sys/core';
 import { describe, expect, it } from 'vitest';
 import { PatchError } from './errors.js';
-import type { Json } from './json.js';
 import { applyPatch } from './patch.js';
 
 // Examples follow RFC 6902 appendix A.

@@ -1,6 +1,14 @@
-import { JsonValueError, PatchError, PointerError } from './errors.js';
-import { assertJson, isPlainObject, type Json, jsonEqual, setOwn } from './json.js';
-import { parsePointer } from './pointer.js';
+import {
+  assertJson,
+  isPlainObject,
+  type Json,
+  JsonValueError,
+  jsonEqual,
+  PointerError,
+  parsePointer,
+  setOwn,
+} from '@sys/core';
+import { PatchError } from './errors.js';
 
 type Container = Json[] | Record<string, Json>;
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);

@@ -1,11 +1,11 @@
 import { fc, test } from '@fast-check/vitest';
+import { type Json, parsePointer } from '@sys/core';
 import { diff as deepObjectDiff } from 'deep-object-diff';
 import { describe, expect } from 'vitest';
 import { patchByteSize } from './diff.js';
 import { ChangeFeed } from './feed.js';
-import { type Json, jsonByteSize } from './json.js';
+import { jsonByteSize } from './json.js';
 import { applyPatch } from './patch.js';
-import { parsePointer } from './pointer.js';
 import { DiffTracker } from './tracker.js';
 
 const RUNS = 1000;

@@ -1,5 +1,6 @@
+import type { Json } from '@sys/core';
 import { expect, it } from 'vitest';
-import { applyPatch, ChangeFeed, type Json } from './index.js';
+import { applyPatch, ChangeFeed } from './index.js';
 
 it('the README example works as written', () => {
   let price = 1;

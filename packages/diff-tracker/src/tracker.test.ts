@@ -1,7 +1,7 @@
+import { assertJson, type Json, JsonValueError, sealJson } from '@sys/core';
 import { describe, expect, it } from 'vitest';
-import { diffJson, sealJson } from './diff.js';
-import { JsonValueError } from './errors.js';
-import { assertJson, type Json, jsonByteSize } from './json.js';
+import { diffJson } from './diff.js';
+import { jsonByteSize } from './json.js';
 import { applyPatch } from './patch.js';
 import { DiffTracker } from './tracker.js';
 

@@ -1,5 +1,5 @@
-import { diffJson, type JsonDiff, type PatchOp, sealJson } from './diff.js';
-import type { Json } from './json.js';
+import { type Json, sealJson } from '@sys/core';
+import { diffJson, type JsonDiff, type PatchOp } from './diff.js';
 
 /** The result of `DiffTracker.computeDiff`. */
 export interface DiffResult extends JsonDiff {

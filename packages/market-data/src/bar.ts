@@ -1,5 +1,4 @@
-import { SysError } from '@sys/diff-tracker';
-
+import { SysError } from '@sys/core';
 /** One one-minute bar: the minute starting at `startMs` (epoch ms, UTC), covering [startMs, startMs + 60 s). */
 export interface Bar {
   readonly symbol: string;

@@ -1,5 +1,4 @@
-import { SysError } from '@sys/diff-tracker';
-
+import { SysError } from '@sys/core';
 /**
  * A CSV file that cannot be read as bars: missing columns, a malformed number or timestamp, a naive
  * timestamp without a zone, an empty file, a truncated last line. `line` is 1-based (the header is line 1).

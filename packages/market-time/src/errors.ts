@@ -1,4 +1,4 @@
-import { SysError } from '@sys/diff-tracker';
+import { SysError } from '@sys/core';
 
 /** Shows a bad input in a message without throwing on values JSON cannot carry. */
 function show(input: unknown): string {

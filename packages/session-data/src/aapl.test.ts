@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { applyPatch, DiffTracker, type Json } from '@sys/diff-tracker';
+import type { Json } from '@sys/core';
+import { applyPatch, DiffTracker } from '@sys/diff-tracker';
 import { type Bar, readCsvBars, samplePath } from '@sys/market-data';
 import { formatNyTime, NyseCalendar, nyDateOf } from '@sys/market-time';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,4 @@
-import { SysError } from '@sys/diff-tracker';
-
+import { SysError } from '@sys/core';
 /** A bar outside the trading day being held (before its pre-market or after its post-market). */
 export class SessionDayError extends SysError {
   constructor(where: string, detail: string) {

@@ -1,4 +1,4 @@
-import type { Json, Serializable, ToJsonOptions } from '@sys/diff-tracker';
+import type { Json, Serializable, ToJsonOptions } from '@sys/core';
 import type { Bar } from '@sys/market-data';
 import { formatNyTime, type IsoDate, NyseCalendar, nyDateOf, type SessionWindow } from '@sys/market-time';
 import { SessionDayError, SymbolNameError, UnknownSymbolError } from './errors.js';

@@ -1,5 +1,5 @@
 import { fc, test } from '@fast-check/vitest';
-import type { Json } from '@sys/diff-tracker';
+import type { Json } from '@sys/core';
 import type { Bar } from '@sys/market-data';
 import { formatNyTime, NyseCalendar, type SessionWindow } from '@sys/market-time';
 import { describe, expect, it } from 'vitest';

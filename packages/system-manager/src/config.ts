@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { SysError } from '@sys/diff-tracker';
+import { SysError } from '@sys/core';
 import { samplePath } from '@sys/market-data';
 import {
   InvalidSpeedError,

@@ -1,5 +1,4 @@
-import { SysError } from '@sys/diff-tracker';
-
+import { SysError } from '@sys/core';
 /** An operation the system cannot do in its current state (e.g. step while running). */
 export class SystemStateError extends SysError {
   constructor(action: string, state: string, hint: string) {

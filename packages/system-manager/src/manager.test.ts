@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { applyPatch, type Envelope, type Json } from '@sys/diff-tracker';
+import type { Json } from '@sys/core';
+import { applyPatch, type Envelope } from '@sys/diff-tracker';
 import { samplePath } from '@sys/market-data';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, sampleConfig } from './config.js';

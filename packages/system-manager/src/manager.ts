@@ -1,12 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ChangeFeed,
-  type Envelope,
-  type FeedRead,
-  type Json,
-  type Serializable,
-  type ToJsonOptions,
-} from '@sys/diff-tracker';
+import type { Json, Serializable, ToJsonOptions } from '@sys/core';
+import { ChangeFeed, type Envelope, type FeedRead } from '@sys/diff-tracker';
 import { type Bar, type BarSource, BarValidationError, barProblem } from '@sys/market-data';
 import {
   type Clock,

@@ -1,4 +1,4 @@
-import { type Json, type Serializable, sealJson, type ToJsonOptions } from '@sys/diff-tracker';
+import { type Json, type Serializable, sealJson, type ToJsonOptions } from '@sys/core';
 import type { BarSource } from '@sys/market-data';
 import {
   BacktestClock,

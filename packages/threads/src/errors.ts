@@ -1,5 +1,4 @@
-import { SysError } from '@sys/diff-tracker';
-
+import { SysError } from '@sys/core';
 /** A lifecycle call the worker's current state does not allow (start while running, pause while stopped). */
 export class WorkerStateError extends SysError {
   /** The worker's name. */

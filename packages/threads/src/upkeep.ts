@@ -1,4 +1,4 @@
-import type { Json, Serializable, ToJsonOptions } from '@sys/diff-tracker';
+import type { Json, Serializable, ToJsonOptions } from '@sys/core';
 import type { Bar } from '@sys/market-data';
 import type { SessionData } from '@sys/session-data';
 import { UpstreamFailedError } from './errors.js';

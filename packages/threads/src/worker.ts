@@ -1,4 +1,4 @@
-import { type Json, type JsonObject, sealJson, type ToJsonOptions } from '@sys/diff-tracker';
+import { type Json, type JsonObject, sealJson, type ToJsonOptions } from '@sys/core';
 import { WorkerStateError, WorkerStoppedError } from './errors.js';
 import type { QueueStatsSource } from './queue.js';
 

@@ -1,4 +1,4 @@
-import type { Json } from '@sys/diff-tracker';
+import type { Json } from '@sys/core';
 import { type Bar, readCsvBars, samplePath } from '@sys/market-data';
 import { NyseCalendar } from '@sys/market-time';
 import { SessionData } from '@sys/session-data';

@@ -1,4 +1,5 @@
-import { type DiffResult, DiffTracker, type Json } from '@sys/diff-tracker';
+import type { Json } from '@sys/core';
+import { type DiffResult, DiffTracker } from '@sys/diff-tracker';
 import { diff as deepObjectDiff } from 'deep-object-diff';
 import jsonPatch from 'fast-json-patch';
 import { create as createDiffPatcher } from 'jsondiffpatch';

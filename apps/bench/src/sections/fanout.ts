@@ -1,4 +1,5 @@
-import { ChangeFeed, DiffTracker, type Json, jsonByteSize } from '@sys/diff-tracker';
+import type { Json } from '@sys/core';
+import { ChangeFeed, DiffTracker, jsonByteSize } from '@sys/diff-tracker';
 import { deepCopy, tickingState } from '../data.js';
 import {
   below,

@@ -1,4 +1,5 @@
-import { ChangeFeed, type Json } from '@sys/diff-tracker';
+import type { Json } from '@sys/core';
+import { ChangeFeed } from '@sys/diff-tracker';
 import { tickingState, wireBytes } from '../data.js';
 import {
   atMost,

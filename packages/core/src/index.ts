@@ -1,0 +1,17 @@
+export { JsonValueError, PointerError, SysError } from './errors.js';
+export {
+  assertJson,
+  cloneJson,
+  describeNonJsonPrimitive,
+  isPlainObject,
+  type Json,
+  type JsonArray,
+  type JsonObject,
+  type JsonPrimitive,
+  jsonEqual,
+  type Serializable,
+  setOwn,
+  type ToJsonOptions,
+} from './json.js';
+export { appendPointer, escapePointerToken, parsePointer, toPointer } from './pointer.js';
+export { isSealed, markSealed, sealJson } from './seal.js';

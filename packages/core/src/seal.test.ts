@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { JsonValueError } from './errors.js';
+import { assertJson } from './json.js';
+import { isSealed, sealJson } from './seal.js';
+
+describe('sealJson', () => {
+  it('returns a deep-frozen copy of mutable input and keeps sealed nodes by reference', () => {
+    const input = { a: [1, { b: 'x' }], c: null };
+    const sealed = sealJson(input) as { a: readonly unknown[] };
+    expect(sealed).toEqual(input);
+    expect(sealed).not.toBe(input);
+    expect(Object.isFrozen(sealed) && Object.isFrozen(sealed.a) && Object.isFrozen(sealed.a[1])).toBe(true);
+    expect(isSealed(sealed)).toBe(true);
+    expect(isSealed(input)).toBe(false);
+    const outer = sealJson({ inner: sealed }) as { inner: unknown };
+    expect(outer.inner).toBe(sealed);
+  });
+
+  it.each([
+    [{ a: { b: Number.NaN } }, '/a/b'],
+    [{ list: [1, undefined] }, '/list/1'],
+    [{ 'x/y': () => 1 }, '/x~1y'],
+    [{ d: new Date(0) }, '/d'],
+  ])('names the pointer of the bad value in %j', (value, pointer) => {
+    expect(() => sealJson(value)).toThrow(JsonValueError);
+    expect(() => sealJson(value)).toThrow(pointer);
+    expect(() => assertJson(value)).toThrow(pointer);
+  });
+
+  it('refuses a cycle where it closes', () => {
+    const a: Record<string, unknown> = { n: 1 };
+    a.self = a;
+    expect(() => sealJson(a)).toThrow('a cycle at /self');
+  });
+
+  it('keeps a key named __proto__ as data', () => {
+    const input = JSON.parse('{"__proto__": {"x": 1}}') as unknown;
+    const sealed = sealJson(input) as Record<string, unknown>;
+    expect(Object.keys(sealed)).toEqual(['__proto__']);
+    expect(JSON.stringify(sealed)).toBe('{"__proto__":{"x":1}}');
+  });
+});

@@ -1,0 +1,88 @@
+import { JsonValueError } from './errors.js';
+import {
+  describeNonJsonPrimitive,
+  isPlainObject,
+  type Json,
+  type JsonArray,
+  type JsonObject,
+  setOwn,
+} from './json.js';
+import { appendPointer } from './pointer.js';
+
+/**
+ * Nodes known to be deep-frozen, valid JSON. A fact about an object's identity, never stale: a frozen
+ * object cannot change, so remembering it is safe and lets every tracker skip it by reference.
+ */
+const sealedNodes = new WeakSet<object>();
+
+/** True when `value` is a primitive or a node already verified as deep-frozen JSON. */
+export function isSealed(value: Json): boolean {
+  return value === null || typeof value !== 'object' || sealedNodes.has(value);
+}
+
+/**
+ * Validates `value` as JSON and returns a deep-frozen version of it: frozen nodes that are valid all the
+ * way down are kept by reference, anything mutable is copied. Costs the size of the parts not seen before.
+ * Throws JsonValueError naming the pointer of the first bad value. `ancestors` are the containers above
+ * `value` when it is sealed as part of a larger walk, so a cycle through them is named where it closes.
+ */
+export function sealJson(value: unknown, pointer = '', ancestors?: Set<object>): Json {
+  return seal(value, pointer, ancestors);
+}
+
+function seal(value: unknown, pointer: string, ancestors: Set<object> | undefined): Json {
+  if (value === null || typeof value !== 'object') {
+    const bad = describeNonJsonPrimitive(value);
+    if (bad !== null) throw new JsonValueError(pointer, bad);
+    return value as Json;
+  }
+  if (sealedNodes.has(value)) return value as Json;
+  const path = ancestors ?? new Set<object>();
+  if (path.has(value)) throw new JsonValueError(pointer, 'a cycle');
+  path.add(value);
+  let result: Json;
+  const keep = Object.isFrozen(value);
+  if (Array.isArray(value)) {
+    let copy: Json[] | null = keep ? null : new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) throw new JsonValueError(appendPointer(pointer, i), 'an array hole');
+      const child = value[i];
+      const sealed = seal(child, appendPointer(pointer, i), path);
+      if (copy === null && sealed !== child) {
+        copy = value.slice(0, i) as Json[];
+      }
+      if (copy !== null) copy[i] = sealed;
+    }
+    result = copy === null ? (value as JsonArray) : Object.freeze(copy);
+  } else if (isPlainObject(value)) {
+    const keys = Object.keys(value);
+    let copy: Record<string, Json> | null = keep ? null : {};
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const child = value[key];
+      const sealed = seal(child, appendPointer(pointer, key), path);
+      if (copy === null && sealed !== child) {
+        copy = {};
+        for (let j = 0; j < i; j++) {
+          const k = keys[j] as string;
+          setOwn(copy, k, value[k]);
+        }
+      }
+      if (copy !== null) setOwn(copy, key, sealed);
+    }
+    result = copy === null ? (value as JsonObject) : Object.freeze(copy);
+  } else {
+    throw new JsonValueError(pointer, `an instance of ${value.constructor?.name ?? 'an unknown class'}`);
+  }
+  path.delete(value);
+  sealedNodes.add(result as object);
+  return result;
+}
+
+/**
+ * Records that `node` is deep-frozen, valid JSON (every child already sealed). For producers that build
+ * frozen nodes from sealed parts themselves, e.g. a differ assembling the next state.
+ */
+export function markSealed(node: object): void {
+  sealedNodes.add(node);
+}
