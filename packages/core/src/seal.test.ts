@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { JsonValueError } from './errors.js';
-import { assertJson } from './json.js';
+import { assertJson, type Json } from './json.js';
 import { isSealed, sealJson } from './seal.js';
 
 describe('sealJson', () => {
   it('returns a deep-frozen copy of mutable input and keeps sealed nodes by reference', () => {
     const input = { a: [1, { b: 'x' }], c: null };
-    const sealed = sealJson(input) as { a: readonly unknown[] };
+    const sealed = sealJson(input) as { a: readonly Json[] };
     expect(sealed).toEqual(input);
     expect(sealed).not.toBe(input);
     expect(Object.isFrozen(sealed) && Object.isFrozen(sealed.a) && Object.isFrozen(sealed.a[1])).toBe(true);
