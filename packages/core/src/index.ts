@@ -13,5 +13,6 @@ export {
   setOwn,
   type ToJsonOptions,
 } from './json.js';
+export { JsonMemo, type MemoKey } from './memo.js';
 export { appendPointer, escapePointerToken, parsePointer, toPointer } from './pointer.js';
 export { isSealed, markSealed, sealJson } from './seal.js';
