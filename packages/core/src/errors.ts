@@ -54,3 +54,20 @@ export class PointerError extends SysError {
     this.pointer = pointer;
   }
 }
+
+/** An argument outside what a function accepts (a negative or NaN duration …); says what was expected. */
+export class ArgumentError extends SysError {
+  /** The parameter's name. */
+  readonly argument: string;
+
+  constructor(argument: string, value: unknown, expected: string) {
+    super('ARGUMENT', `${argument} must be ${expected}, got ${describeValue(value)}`);
+    this.argument = argument;
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

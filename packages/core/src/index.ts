@@ -1,4 +1,4 @@
-export { JsonValueError, PointerError, SysError } from './errors.js';
+export { ArgumentError, JsonValueError, PointerError, SysError } from './errors.js';
 export {
   assertJson,
   cloneJson,
@@ -16,3 +16,4 @@ export {
 export { JsonMemo, type MemoKey } from './memo.js';
 export { appendPointer, escapePointerToken, parsePointer, toPointer } from './pointer.js';
 export { isSealed, markSealed, sealJson } from './seal.js';
+export { type DelayOptions, delay, type WaitStart, waitFor } from './wait.js';
