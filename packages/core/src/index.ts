@@ -13,6 +13,15 @@ export {
   setOwn,
   type ToJsonOptions,
 } from './json.js';
+export {
+  isAlive,
+  LIFECYCLE_STATES,
+  LIFECYCLE_TRIGGERS,
+  LifecycleError,
+  type LifecycleState,
+  type LifecycleTrigger,
+  transition,
+} from './lifecycle.js';
 export { JsonMemo, type MemoKey } from './memo.js';
 export { appendPointer, escapePointerToken, parsePointer, toPointer } from './pointer.js';
 export { isSealed, markSealed, sealJson } from './seal.js';
