@@ -1,30 +1,72 @@
 import { readFileSync } from 'node:fs';
-import { CsvBarSource, SyntheticBarSource, samplePath, syntheticSymbols } from '@sys/market-data';
-import { BacktestClock, ManualClock, MINUTE_MS, NyseCalendar } from '@sys/market-time';
+import type { Bar } from '@sys/market-data';
+import { CsvBarSource, samplePath } from '@sys/market-data/csv';
+import { SyntheticBarSource, syntheticSymbols } from '@sys/market-data/synthetic';
+import { MINUTE_MS, NyseCalendar, nyDateOf } from '@sys/market-time';
 import { SessionData } from '@sys/session-data';
 import { describe, expect, it } from 'vitest';
-import { collect, expectQueueBalanced, FakeWall, failingSource, settle, until } from '../test/helpers.js';
-import { Backtest, runBacktest } from './backtest.js';
+import { collect, expectReadAheadBalanced, FakeWall, failingSource, settle, until } from '../test/helpers.js';
+import { Backtest, type BacktestOptions, runBacktest } from './backtest.js';
 
 interface Expected {
   source_rows: number;
   pre_market: { bars_1m_present: number };
   regular_session: {
     bars_1m: number;
-    open: number;
-    close: number;
+    volume: number;
     high: number;
     low: number;
-    volume: number;
     vwap_typical_price: number;
   };
   derived_bars_regular_session: Record<string, { data: unknown[] }>;
 }
 
 const expected = JSON.parse(readFileSync(samplePath('expected/AAPL_2025-07-02.json'), 'utf8')) as Expected;
+const calendar = new NyseCalendar();
+
+function sessionOf(date: string) {
+  const s = calendar.session(date);
+  if (s === null) throw new Error(`${date} is closed`);
+  return s;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read the JSON loosely
+type Loose = any;
+
+/**
+ * Records every bar handed to the session, and checks at that moment that its minute is over by the run's
+ * market time: the no-look-ahead rule, checked on every bar of every test that uses it.
+ */
+function recordIngest(sessionData: SessionData, nowOf: () => number | null): string[] {
+  const keys: string[] = [];
+  const ingestMany = sessionData.ingestMany.bind(sessionData);
+  sessionData.ingestMany = (bars: readonly Bar[]) => {
+    const now = nowOf();
+    for (const b of bars) {
+      if (now === null || b.startMs + MINUTE_MS > now) {
+        throw new Error(`look-ahead: ${b.symbol}@${b.startMs} applied at market time ${now}`);
+      }
+      keys.push(`${b.symbol}@${b.startMs}`);
+    }
+    ingestMany(bars);
+  };
+  return keys;
+}
+
+function sessionJson(sessionData: SessionData): Loose {
+  return (sessionData.toJson() as Loose).session;
+}
+
+function counts(sessionData: SessionData, symbol: string): Loose {
+  return (sessionData.toJson() as Loose).symbols[symbol].bar_counts;
+}
+
+async function keysOf(source: SyntheticBarSource, symbols: string[], startDate: string, endDate: string) {
+  return (await collect(source, { symbols, startDate, endDate })).map((b) => `${b.symbol}@${b.startMs}`);
+}
 
 describe('the real AAPL day', () => {
-  it('replayed at max gives the reference figures', async () => {
+  it('replayed at max gives the reference figures, then market time stays at the close', async () => {
     const sessionData = new SessionData();
     const backtest = await runBacktest({
       symbols: ['AAPL'],
@@ -33,7 +75,7 @@ describe('the real AAPL day', () => {
       endDate: '2025-07-02',
       sessionData,
     });
-    const json = sessionData.toJson() as any;
+    const json = sessionData.toJson() as Loose;
     const aapl = json.symbols.AAPL;
     const ref = expected.regular_session;
     expect(aapl.volume).toBe(ref.volume);
@@ -49,39 +91,25 @@ describe('the real AAPL day', () => {
     });
     expect(json.session).toMatchObject({ date: '2025-07-02', time: '16:00:00', active: false, ended: true });
     expect(backtest.state).toBe('stopped');
-    expect(backtest.stream.barsReleased).toBe(ref.bars_1m);
-    expectQueueBalanced(backtest.queue);
+    expect(backtest.ended).toBe(true);
+    expect(backtest.applier.barsIngested).toBe(ref.bars_1m);
+    expectReadAheadBalanced(backtest);
+    // The clock belongs to the loop: with the window done, market time does not run on.
+    const close = sessionOf('2025-07-02').regularCloseMs;
+    expect(backtest.marketNowMs()).toBe(close);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(backtest.marketNowMs()).toBe(close);
+    expect(backtest.progress()).toEqual({
+      state: 'stopped',
+      marketTimeMs: close,
+      barsApplied: ref.bars_1m,
+      ended: true,
+    });
   });
 });
 
-const calendar = new NyseCalendar();
-function sessionOf(date: string) {
-  const s = calendar.session(date);
-  if (s === null) throw new Error(`${date} is closed`);
-  return s;
-}
-
-/** Records every key of every bar handed to the session data, to prove each goes in exactly once. */
-function recordIngest(sessionData: SessionData): string[] {
-  const keys: string[] = [];
-  const ingestMany = sessionData.ingestMany.bind(sessionData);
-  sessionData.ingestMany = (bars) => {
-    for (const b of bars) keys.push(`${b.symbol}@${b.startMs}`);
-    ingestMany(bars);
-  };
-  return keys;
-}
-
-function sessionJson(sessionData: SessionData) {
-  return (sessionData.toJson() as any).session;
-}
-
-function counts(sessionData: SessionData, symbol: string) {
-  return (sessionData.toJson() as any).symbols[symbol].bar_counts;
-}
-
 describe('the real AAPL day with extended hours', () => {
-  it('releases pre-market bars apart from the session and loads the day before as history', async () => {
+  it('applies pre-market bars apart from the session and loads the day before as history', async () => {
     const sessionData = new SessionData();
     const backtest = await runBacktest({
       symbols: ['AAPL'],
@@ -92,135 +120,130 @@ describe('the real AAPL day with extended hours', () => {
       scope: 'extended',
       historyDays: 1,
     });
-    const aapl = (sessionData.toJson() as any).symbols.AAPL;
+    const aapl = (sessionData.toJson() as Loose).symbols.AAPL;
     const ref = expected.regular_session;
     expect(aapl.volume).toBe(ref.volume);
     expect(aapl.vwap).toBeCloseTo(ref.vwap_typical_price, 6);
     expect(aapl.bar_counts['1m']).toBe(ref.bars_1m);
     expect(aapl.extended_hours.pre_market_bars).toBe(expected.pre_market.bars_1m_present);
-    expect(backtest.stream.barsReleased).toBe(ref.bars_1m + expected.pre_market.bars_1m_present);
+    expect(backtest.applier.barsIngested).toBe(ref.bars_1m + expected.pre_market.bars_1m_present);
     // The file's other rows are the post-market of Jul 1: the day before, loaded as history.
     const history = expected.source_rows - ref.bars_1m - expected.pre_market.bars_1m_present;
-    expect((backtest.session.toJson() as any).history_bars_loaded).toBe(history);
-    expect((sessionData.toJson() as any).session).toMatchObject({ time: '20:00:00', ended: true });
+    const threads = (backtest.toJson() as Loose).threads;
+    expect(threads.session_coordinator.history_bars_loaded).toBe(history);
+    expect(sessionJson(sessionData)).toMatchObject({ time: '20:00:00', ended: true });
     const a = backtest.toJson({ debug: true });
     expect(backtest.toJson({ debug: true })).toBe(a); // unchanged: the same frozen object
     expect(Object.isFrozen(a)).toBe(true);
-    expectQueueBalanced(backtest.queue);
+    expectReadAheadBalanced(backtest);
   });
 });
 
-describe('a three-day synthetic backtest on the manual clock', () => {
+function threeDays() {
+  const symbols = ['SYN001', 'SYN002', 'SYN003'];
+  const source = new SyntheticBarSource({
+    symbols,
+    startDate: '2025-06-30',
+    endDate: '2025-07-08',
+    seed: 11,
+  });
+  const sessionData = new SessionData();
+  const days: string[] = [];
+  const startDay = sessionData.startDay.bind(sessionData);
+  sessionData.startDay = (w) => {
+    days.push(w.date);
+    startDay(w);
+  };
+  const backtest = new Backtest({
+    symbols,
+    source,
+    startDate: '2025-07-02',
+    endDate: '2025-07-07',
+    sessionData,
+    historyDays: 1,
+    paused: true,
+  });
+  const keys = recordIngest(sessionData, () => backtest.marketNowMs());
+  return { symbols, source, sessionData, days, backtest, keys };
+}
+
+describe('a three-day synthetic backtest, stepped by hand', () => {
   it('spans a holiday and a weekend, closes early on Jul 3, and keeps session true at every step', async () => {
-    const symbols = ['SYN001', 'SYN002', 'SYN003'];
-    const source = new SyntheticBarSource({
-      symbols,
-      startDate: '2025-06-30',
-      endDate: '2025-07-08',
-      seed: 11,
-    });
-    const sessionData = new SessionData();
-    const days: string[] = [];
-    const startDay = sessionData.startDay.bind(sessionData);
-    sessionData.startDay = (w) => {
-      days.push(w.date);
-      startDay(w);
-    };
-    const keys = recordIngest(sessionData);
-    const jul2 = sessionOf('2025-07-02');
-    const jul3 = sessionOf('2025-07-03');
-    const jul7 = sessionOf('2025-07-07');
-    const clock = new ManualClock(jul2.preMarketStartMs);
-    const backtest = new Backtest({
-      symbols,
-      source,
-      startDate: '2025-07-02',
-      endDate: '2025-07-07',
-      sessionData,
-      clock,
-      historyDays: 1,
-    });
-    const step = async (ms: number, session: object, what: string) => {
-      clock.advanceTo(ms);
-      await until(() => {
-        const s = sessionJson(sessionData);
-        return JSON.stringify({ ...s, ...session }) === JSON.stringify(s);
-      }, what);
-      expectQueueBalanced(backtest.queue);
-    };
+    const { symbols, source, sessionData, days, backtest, keys } = threeDays();
     backtest.start();
-    expect(backtest.session.tradingDays).toEqual(['2025-07-02', '2025-07-03', '2025-07-07']);
-    await step(
-      jul2.preMarketStartMs,
-      { date: '2025-07-02', time: '04:00:00', active: false, ended: false },
-      'Jul 2 pre-market',
-    );
-    expect((backtest.session.toJson() as any).phase).toBe('pre_market');
+    expect(backtest.state).toBe('paused');
+    expect(backtest.tradingDays).toEqual(['2025-07-02', '2025-07-03', '2025-07-07']);
+    await settle();
+    expect(keys).toEqual([]); // paused from the start: nothing applied
+    await backtest.step(1);
+    expect(sessionJson(sessionData)).toMatchObject({ date: '2025-07-02', time: '09:31:00', active: true });
+    const threads = () => (backtest.toJson() as Loose).threads;
+    expect(threads().session_coordinator).toMatchObject({ phase: 'open', history_through: '2025-07-01' });
     const still = backtest.toJson({ debug: true });
     await settle();
     expect(backtest.toJson({ debug: true })).toBe(still); // nothing moved: the same object, diffs skip it
-    expect((backtest.session.toJson() as any).history_through).toBe('2025-07-01');
-    expect(backtest.stream.barsReleased).toBe(0);
-    await step(jul2.regularOpenMs, { time: '09:30:00', active: true }, 'Jul 2 open');
-    await step(jul2.regularOpenMs + 150 * MINUTE_MS, { time: '12:00:00', active: true }, 'Jul 2 noon');
-    await until(() => counts(sessionData, 'SYN001')['1m'] === 150, '150 bars by noon');
-    expect(backtest.stream.barsReleased).toBe(450);
-    await step(jul2.regularCloseMs, { time: '16:00:00', active: false, ended: false }, 'Jul 2 close');
+    await backtest.step(149);
+    expect(sessionJson(sessionData)).toMatchObject({ time: '12:00:00', active: true });
+    expect(counts(sessionData, 'SYN001')['1m']).toBe(150);
+    expect(backtest.applier.barsIngested).toBe(450);
+    await backtest.step(240);
+    // The close is due at the instant of the last minute, so the step applies it too.
+    expect(sessionJson(sessionData)).toMatchObject({ time: '16:00:00', active: false, ended: false });
     expect(counts(sessionData, 'SYN002')).toEqual({ '1m': 390, '5m': 78, '15m': 26, '30m': 13, '1h': 7 });
-    await step(
-      jul3.preMarketStartMs,
-      { date: '2025-07-03', time: '04:00:00', active: false },
-      'Jul 3 pre-market',
-    );
-    expect(counts(sessionData, 'SYN002')['1m']).toBe(0); // a new day starts afresh
-    expect((backtest.session.toJson() as any).history_through).toBe('2025-07-02');
-    await step(jul3.regularCloseMs, { time: '13:00:00', active: false }, 'Jul 3 early close');
+    expect(threads().session_coordinator).toMatchObject({ phase: 'closed', days_done: 1 });
+    await backtest.step(1); // the night is skipped: one minute later is Jul 3, 09:31
+    expect(sessionJson(sessionData)).toMatchObject({ date: '2025-07-03', time: '09:31:00', active: true });
+    expect(counts(sessionData, 'SYN002')['1m']).toBe(1); // a new day starts afresh
+    expect(threads().session_coordinator.history_through).toBe('2025-07-02');
+    await backtest.step(209);
+    expect(sessionJson(sessionData)).toMatchObject({ time: '13:00:00', active: false });
     expect(counts(sessionData, 'SYN003')).toEqual({ '1m': 210, '5m': 42, '15m': 14, '30m': 7, '1h': 4 });
-    // The holiday and the weekend are never visited: the next day started is Monday Jul 7.
-    await step(
-      jul7.preMarketStartMs,
-      { date: '2025-07-07', time: '04:00:00', active: false },
-      'Jul 7 pre-market',
-    );
+    await backtest.step(1); // the holiday and the weekend are never visited
+    expect(sessionJson(sessionData)).toMatchObject({ date: '2025-07-07', time: '09:31:00' });
     expect(days).toEqual(['2025-07-02', '2025-07-03', '2025-07-07']);
     // historyDays: 1 keeps only the day before (Jul 3, an early close), not every day passed.
-    expect((sessionData.toJson({ debug: true }) as any).symbols.SYN001.historical_summary).toMatchObject({
+    expect((sessionData.toJson({ debug: true }) as Loose).symbols.SYN001.historical_summary).toMatchObject({
       date_range: { start: '2025-07-03', end: '2025-07-03' },
       bar_counts: { '1m': 210, '1h': 4 },
     });
-    await step(
-      jul7.regularCloseMs,
-      { date: '2025-07-07', time: '16:00:00', active: false, ended: true },
-      'the end',
-    );
+    await backtest.step(389);
     await backtest.join();
+    expect(sessionJson(sessionData)).toMatchObject({ date: '2025-07-07', time: '16:00:00', ended: true });
     expect(backtest.state).toBe('stopped');
-    expect((sessionData.toJson() as any).system).toEqual({ state: 'stopped', mode: 'backtest' });
-    const expected = (await collect(source, { symbols, startDate: '2025-07-02', endDate: '2025-07-07' })).map(
-      (b) => `${b.symbol}@${b.startMs}`,
-    );
-    expect(keys).toEqual(expected);
-    expect(backtest.stream.barsReleased).toBe(3 * (390 + 210 + 390));
-    const json = backtest.toJson() as any;
-    expect(json.threads.session_coordinator).toMatchObject({
+    expect(keys).toEqual(await keysOf(source, symbols, '2025-07-02', '2025-07-07'));
+    expect(backtest.applier.barsIngested).toBe(3 * (390 + 210 + 390));
+    expect(threads().session_coordinator).toMatchObject({
       phase: 'ended',
       days_done: 3,
       last_day_done: '2025-07-07',
     });
-    expect(json.threads.session_coordinator.history_bars_loaded).toBe(3 * (390 + 390 + 210));
-    expectQueueBalanced(backtest.queue);
+    expect(threads().session_coordinator.history_bars_loaded).toBe(3 * (390 + 390 + 210));
+    expectReadAheadBalanced(backtest);
+  });
+
+  it('steps in uneven sizes apply every bar exactly once, and a step resolves only once applied', async () => {
+    const { symbols, source, sessionData, backtest, keys } = threeDays();
+    backtest.start();
+    const sizes = [1, 2, 7, 13, 1, 60, 3];
+    let minutes = 0;
+    for (let i = 0; backtest.state === 'paused'; i++) {
+      const n = sizes[i % sizes.length] as number;
+      const before = backtest.applier.barsIngested;
+      await backtest.step(n);
+      minutes += n;
+      // Resolved means applied: 3 bars a minute (no gaps), as long as the window lasted.
+      const done = (backtest.state as string) === 'stopped';
+      if (!done) expect(backtest.applier.barsIngested - before).toBe(3 * n);
+      const time = sessionJson(sessionData).time as string;
+      if (!done && sessionJson(sessionData).active) expect(time.endsWith(':00')).toBe(true);
+    }
+    expect(minutes).toBeGreaterThanOrEqual(990);
+    expect(keys).toEqual(await keysOf(source, symbols, '2025-07-02', '2025-07-07'));
+    expectReadAheadBalanced(backtest);
   });
 });
 
-/** Moves a fake wall clock in steps, letting the workers run after each. */
-async function runWall(wall: FakeWall, ms: number, stepMs = 1000): Promise<void> {
-  for (let t = 0; t < ms; t += stepMs) {
-    wall.advance(Math.min(stepMs, ms - t));
-    await settle(12);
-  }
-}
-
-function speedRun(speed: number, seed = 5) {
+function speedRun(speed: number | 'max', seed = 5) {
   const wall = new FakeWall();
   const symbols = ['SYN001', 'SYN002'];
   const source = new SyntheticBarSource({
@@ -231,40 +254,43 @@ function speedRun(speed: number, seed = 5) {
     gapRate: 0.1,
   });
   const sessionData = new SessionData();
-  const keys = recordIngest(sessionData);
-  const clock = new BacktestClock({
-    startMs: sessionOf('2025-07-02').preMarketStartMs,
-    speed,
-    windows: calendar.replayWindows('regular'),
-    now: wall.now,
-    setTimer: wall.setTimer,
-  });
-  const backtest = new Backtest({
+  const options: BacktestOptions = {
     symbols,
     source,
     startDate: '2025-07-02',
     endDate: '2025-07-03',
     sessionData,
-    clock,
-  });
-  return { wall, backtest, sessionData, keys, clock, source, symbols };
+    speed,
+    now: wall.now,
+    setTimer: wall.setTimer,
+  };
+  const backtest = new Backtest(options);
+  const keys = recordIngest(sessionData, () => backtest.marketNowMs());
+  return { wall, backtest, sessionData, keys, source, symbols };
+}
+
+/** Moves the fake wall clock in steps, letting the loop run after each. */
+async function runWall(wall: FakeWall, ms: number, stepMs = 1000): Promise<void> {
+  for (let t = 0; t < ms; t += stepMs) {
+    wall.advance(Math.min(stepMs, ms - t));
+    await settle(6);
+  }
 }
 
 describe('speed, pause and stop mid-day', () => {
-  it('pause freezes the run, resume goes on, stop and start again continues where it was', async () => {
+  it('pause freezes the run, step applies its minutes, resume goes on, stop and start continue', async () => {
     const { wall, backtest, sessionData, keys, source, symbols } = speedRun(60);
     backtest.start();
     await runWall(wall, 60_000); // a market minute per wall second: 09:30 → 10:30
     expect(sessionJson(sessionData)).toMatchObject({ date: '2025-07-02', time: '10:30:00', active: true });
     backtest.pause();
     expect(backtest.state).toBe('paused');
-    expect((sessionData.toJson() as any).system.state).toBe('paused');
     const paused = keys.length;
+    const market = backtest.marketNowMs();
     await runWall(wall, 60_000);
     expect(keys.length).toBe(paused);
-    expect(sessionJson(sessionData).time).toBe('10:30:00');
-    backtest.step(5); // five more market minutes, still paused
-    await settle(40);
+    expect(backtest.marketNowMs()).toBe(market);
+    await backtest.step(5); // five more market minutes, still paused, applied when it resolves
     expect(backtest.state).toBe('paused');
     expect(sessionJson(sessionData).time).toBe('10:35:00');
     await runWall(wall, 10_000);
@@ -274,22 +300,20 @@ describe('speed, pause and stop mid-day', () => {
     expect(sessionJson(sessionData).time).toBe('11:00:00');
     await backtest.stop();
     expect(backtest.state).toBe('stopped');
-    for (const w of backtest.workers) expect(w.state).toBe('stopped');
-    expectQueueBalanced(backtest.queue);
+    expect((backtest.toJson() as Loose).threads.data_upkeep.thread_info.is_alive).toBe(false);
     const stopped = keys.length;
+    const stoppedAt = backtest.marketNowMs();
     await runWall(wall, 10_000);
     expect(keys.length).toBe(stopped);
+    expect(backtest.marketNowMs()).toBe(stoppedAt); // a stopped run's clock does not run on
     backtest.start();
     expect(backtest.state).toBe('running');
     await runWall(wall, 520_000); // the 510 market minutes left (11:00–16:00, then 09:30–13:00) and a bit
     await backtest.join();
     expect(backtest.ended).toBe(true);
     expect(sessionJson(sessionData)).toMatchObject({ date: '2025-07-03', time: '13:00:00', ended: true });
-    const expected = (await collect(source, { symbols, startDate: '2025-07-02', endDate: '2025-07-03' })).map(
-      (b) => `${b.symbol}@${b.startMs}`,
-    );
-    expect(keys).toEqual(expected);
-    expectQueueBalanced(backtest.queue);
+    expect(keys).toEqual(await keysOf(source, symbols, '2025-07-02', '2025-07-03'));
+    expectReadAheadBalanced(backtest);
   });
 
   it('a speed change mid-day takes effect at once', async () => {
@@ -298,86 +322,37 @@ describe('speed, pause and stop mid-day', () => {
     await runWall(wall, 30_000);
     expect(sessionJson(sessionData).time).toBe('10:00:00');
     backtest.setSpeed(600); // ten market minutes per wall second
-    expect((backtest.toJson() as any).speed).toBe(600);
-    expect((backtest.stream.toJson() as any).speed).toBe(600);
+    expect((backtest.toJson() as Loose).speed).toBe(600);
+    expect((backtest.toJson() as Loose).threads.stream_coordinator.speed).toBe(600);
     await runWall(wall, 3_000, 100);
     expect(sessionJson(sessionData).time).toBe('10:30:00');
     backtest.setSpeed('max');
     await backtest.join();
     expect(backtest.ended).toBe(true);
-    expectQueueBalanced(backtest.queue);
   });
 
-  it.each([1, 60, 'max'] as const)('releases every source bar exactly once at speed %s', async (speed) => {
-    const { wall, backtest, keys, clock, source, symbols } = speedRun(speed === 'max' ? 60 : speed, 9);
-    if (speed === 'max') clock.setSpeed('max');
+  it.each([1, 60, 'max'] as const)('applies every source bar exactly once at speed %s', async (speed) => {
+    const { wall, backtest, keys, source, symbols } = speedRun(speed, 9);
     backtest.start();
-    // At speed 1 a wall step of 20 s is a third of a minute: releases land on and between minute boundaries.
-    const stepMs = speed === 1 ? 20_000 : 1000;
+    const stepMs = speed === 1 ? 20_000 : 1000; // at speed 1 a step is a third of a minute
     for (let i = 0; i < 5000 && backtest.state === 'running'; i++) {
       wall.advance(stepMs);
       await settle(6);
-      expectQueueBalanced(backtest.queue);
+      expectReadAheadBalanced(backtest);
     }
     await backtest.join();
-    const expected = (await collect(source, { symbols, startDate: '2025-07-02', endDate: '2025-07-03' })).map(
-      (b) => `${b.symbol}@${b.startMs}`,
-    );
-    expect(keys).toEqual(expected);
+    const want = await keysOf(source, symbols, '2025-07-02', '2025-07-03');
+    expect(keys).toEqual(want);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(backtest.stream.barsReleased).toBe(expected.length);
-    expect(backtest.upkeep.barsIngested).toBe(expected.length);
-  });
-
-  it('releases every bar exactly once on a manual clock moved in uneven steps', async () => {
-    const symbols = ['SYN001', 'SYN002', 'SYN003'];
-    const source = new SyntheticBarSource({
-      symbols,
-      startDate: '2025-07-02',
-      endDate: '2025-07-02',
-      seed: 2,
-      gapRate: 0.2,
-    });
-    const sessionData = new SessionData();
-    const keys = recordIngest(sessionData);
-    const jul2 = sessionOf('2025-07-02');
-    const clock = new ManualClock(jul2.preMarketStartMs);
-    const backtest = new Backtest({
-      symbols,
-      source,
-      startDate: '2025-07-02',
-      endDate: '2025-07-02',
-      sessionData,
-      clock,
-    });
-    backtest.start();
-    const steps = [59_999, 1, 60_000, 60_001, 119_999, 1, 7 * 60_000 + 30_000];
-    let t = jul2.regularOpenMs;
-    clock.advanceTo(t);
-    for (let i = 0; t < jul2.regularCloseMs; i++) {
-      t = Math.min(jul2.regularCloseMs, t + (steps[i % steps.length] as number));
-      clock.advanceTo(t);
-      await settle(6);
-      expectQueueBalanced(backtest.queue);
-    }
-    await backtest.join();
-    const expected = (await collect(source, { symbols, startDate: '2025-07-02', endDate: '2025-07-02' })).map(
-      (b) => `${b.symbol}@${b.startMs}`,
-    );
-    expect(keys).toEqual(expected);
-    expect(backtest.ended).toBe(true);
+    expect(backtest.applier.barsIngested).toBe(want.length);
   });
 });
 
 describe('failures', () => {
-  it('a source that throws mid-stream: the stream and the run go to error, the others stop, nothing hangs', async () => {
-    const symbols = ['SYN001', 'SYN002', 'SYN003'];
-    const inner = new SyntheticBarSource({
-      symbols,
-      startDate: '2025-07-02',
-      endDate: '2025-07-02',
-      seed: 4,
-    });
+  const symbols = ['SYN001', 'SYN002', 'SYN003'];
+  const inner = new SyntheticBarSource({ symbols, startDate: '2025-07-02', endDate: '2025-07-02', seed: 4 });
+
+  it('a source that throws mid-stream fails the run with its message, in the stream role only', async () => {
     const sessionData = new SessionData();
     const backtest = new Backtest({
       symbols,
@@ -385,22 +360,19 @@ describe('failures', () => {
       startDate: '2025-07-02',
       endDate: '2025-07-02',
       sessionData,
+      readAheadBars: 64,
     });
     backtest.start();
     await backtest.join();
     expect(backtest.state).toBe('error');
     expect(backtest.error?.message).toBe('stream_coordinator: AAPL.csv:201: connection reset');
-    expect(backtest.stream.state).toBe('error');
-    expect(backtest.upkeep.state).toBe('stopped');
-    expect(backtest.session.state).toBe('stopped');
-    const json = backtest.toJson() as any;
+    const json = backtest.toJson() as Loose;
     expect(json.state).toBe('error');
-    expect(json.error).toBe('stream_coordinator: AAPL.csv:201: connection reset');
     expect(json.threads.stream_coordinator.error.message).toBe('AAPL.csv:201: connection reset');
-    expect(json.threads.data_upkeep.state).toBe('stopped');
-    expect(json.threads.session_coordinator.error).toBeNull();
-    expect((sessionData.toJson() as any).system.state).toBe('error');
-    expectQueueBalanced(backtest.queue);
+    expect(json.threads.data_upkeep.error).toBeNull();
+    expect(json.threads.session_coordinator.stopped_because).toBe('AAPL.csv:201: connection reset');
+    // Nothing at or after the failing read is applied.
+    expect(backtest.applier.barsIngested).toBeLessThan(3 * 390);
     await expect(
       runBacktest({
         symbols,
@@ -412,37 +384,50 @@ describe('failures', () => {
     ).rejects.toThrow('stream_coordinator: gone');
   });
 
-  it('an upkeep failure (a symbol removed mid-run) fails the run with its message', async () => {
-    const symbols = ['SYN001', 'SYN002'];
-    const source = new SyntheticBarSource({
-      symbols,
-      startDate: '2025-07-02',
-      endDate: '2025-07-02',
-      seed: 4,
-    });
+  it('a failure while applying (a symbol removed mid-run) fails the run in the upkeep role', async () => {
     const sessionData = new SessionData();
-    const jul2 = sessionOf('2025-07-02');
-    const clock = new ManualClock(jul2.regularOpenMs);
     const backtest = new Backtest({
-      symbols,
-      source,
+      symbols: ['SYN001', 'SYN002'],
+      source: inner,
       startDate: '2025-07-02',
       endDate: '2025-07-02',
       sessionData,
-      clock,
+      paused: true,
     });
     backtest.start();
-    clock.advanceTo(jul2.regularOpenMs + 10 * MINUTE_MS);
-    await until(() => backtest.upkeep.barsIngested === 20, '10 minutes stored');
+    await backtest.step(10);
+    expect(backtest.applier.barsIngested).toBe(20);
     sessionData.removeSymbol('SYN002');
-    clock.advanceTo(jul2.regularCloseMs);
+    backtest.resume();
     await backtest.join();
     expect(backtest.state).toBe('error');
-    expect(backtest.upkeep.state).toBe('error');
     expect(backtest.error?.message).toMatch(/^data_upkeep: unknown symbol "SYN002"/);
-    expect(backtest.stream.state).toBe('stopped');
-    expect(backtest.session.state).toBe('stopped');
-    expectQueueBalanced(backtest.queue);
+    const json = backtest.toJson() as Loose;
+    expect(json.threads.data_upkeep.error.code).toBe('UNKNOWN_SYMBOL');
+    expect(json.threads.stream_coordinator.error).toBeNull();
+    expect(backtest.applier.barsIngested).toBe(20); // the refused minute stored nothing
+  });
+
+  it('refuses lifecycle calls its state does not allow, naming the state', async () => {
+    const backtest = new Backtest({
+      symbols: ['SYN001'],
+      source: inner,
+      startDate: '2025-07-02',
+      endDate: '2025-07-02',
+      sessionData: new SessionData(),
+    });
+    expect(() => backtest.pause()).toThrow(/cannot pause the backtest while it is created/);
+    await expect(backtest.step(1)).rejects.toThrow(
+      /cannot step the backtest while it is created; pause\(\) it first/,
+    );
+    backtest.start();
+    expect(() => backtest.start()).toThrow(/cannot start the backtest while it is running/);
+    await expect(backtest.step(1)).rejects.toThrow(/while it is running/);
+    backtest.pause();
+    await expect(backtest.step(0)).rejects.toThrow(/whole number >= 1/);
+    await backtest.stop();
+    expect(backtest.state).toBe('stopped');
+    await backtest.stop(); // stopping a stopped run does nothing
   });
 });
 
@@ -452,20 +437,19 @@ describe('the event loop stays free', () => {
     const source = new SyntheticBarSource({
       symbols,
       startDate: '2025-07-02',
-      endDate: '2025-07-03',
+      endDate: '2025-07-09',
       seed: 1,
     });
     const backtest = new Backtest({
       symbols,
       source,
       startDate: '2025-07-02',
-      endDate: '2025-07-03',
+      endDate: '2025-07-09',
       sessionData: new SessionData(),
     });
     backtest.start();
-    // Time it in the steady state: the first minutes of a process pay one-off costs (Temporal's time-zone
-    // set-up, JIT warm-up of the hot paths) that are not what this test is about.
-    await until(() => backtest.stream.barsReleased >= 500 * 30, 'half an hour replayed');
+    // Time it in the steady state: the first minutes of a process pay one-off costs (time-zone set-up, JIT).
+    await until(() => backtest.applier.barsIngested >= 500 * 30, 'half an hour replayed');
     const t0 = performance.now();
     const fired = new Promise<{ lateMs: number; running: boolean }>((resolve) => {
       setTimeout(
@@ -478,7 +462,8 @@ describe('the event loop stays free', () => {
     expect(Math.abs(lateMs)).toBeLessThanOrEqual(50);
     await backtest.join();
     expect(backtest.state).toBe('stopped');
-    expect(backtest.stream.barsReleased).toBe(500 * (390 + 210));
-    expectQueueBalanced(backtest.queue);
+    expect(backtest.applier.barsIngested).toBe(500 * (4 * 390 + 210));
+    expect(nyDateOf(backtest.marketNowMs() ?? 0)).toBe('2025-07-09');
+    expectReadAheadBalanced(backtest);
   });
 });

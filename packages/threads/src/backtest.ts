@@ -1,23 +1,22 @@
-import { type Json, type Serializable, sealJson, type ToJsonOptions } from '@sys/core';
-import type { BarSource } from '@sys/market-data';
+import { type Json, JsonMemo, type ToJsonOptions } from '@sys/core';
+import type { Bar, BarSource } from '@sys/market-data';
 import {
-  BacktestClock,
-  type Clock,
   type IsoDate,
+  MINUTE_MS,
   NyseCalendar,
-  nyMidnightMs,
   type ReplayScope,
+  type SessionWindow,
   type SetTimer,
   type Speed,
 } from '@sys/market-time';
 import type { SessionData } from '@sys/session-data';
-import { type ClockControl, clockControl } from './clock-control.js';
-import { WorkerStateError } from './errors.js';
-import { BoundedQueue } from './queue.js';
-import { SessionCoordinator } from './session.js';
-import { BacktestStreamCoordinator, type MinuteBatch } from './stream.js';
-import { DataUpkeep } from './upkeep.js';
-import type { Worker, WorkerState } from './worker.js';
+import { SessionApplier, type SessionTarget, scopeBounds, Timing } from './apply.js';
+import { RunStateError } from './errors.js';
+import { Pacer } from './pacer.js';
+import { barBatches, ReadAhead, type ReadAheadStats } from './read-ahead.js';
+import { type RoleName, roleJson, ThreadsProjection } from './roles.js';
+import { type Run, RunLifecycle, type RunProgress, type RunState } from './run.js';
+import { nyStamp, ScopeFilter } from './scope.js';
 
 /** Options of a {@link Backtest}. */
 export interface BacktestOptions {
@@ -31,314 +30,424 @@ export interface BacktestOptions {
   endDate: IsoDate;
   /** The state the run fills. */
   sessionData: SessionData;
-  /** Speed of the default clock: market ms per wall ms, or `'max'` (default). Ignored with `clock`. */
+  /** Market ms per wall ms, or `'max'` (default). */
   speed?: Speed;
-  /** Market time; default a BacktestClock at `speed` over the calendar's windows of `scope`. */
-  clock?: Clock;
   /** Trading calendar; default the session data's. */
   calendar?: NyseCalendar;
-  /** `regular` (default) or `extended` sessions. */
+  /** `regular` (default, 09:30–16:00) or `extended` (04:00–20:00) sessions. */
   scope?: ReplayScope;
-  /** Trading days of history before the first day (default 0). */
+  /** Trading days of history before the first day (default 0); each later day adds the day before it. */
   historyDays?: number;
-  /** Minutes the stream may run ahead of the upkeep (default 64). */
-  queueCapacity?: number;
-  /** Workers that do not keep the process alive (default false). */
+  /** Bars read ahead of market time (default 65,536). */
+  readAheadBars?: number;
+  /** A run that does not keep the process alive (default false). */
   daemon?: boolean;
-  /** Wall clock for timing, ms. */
+  /** Monotonic wall clock for pacing and timing, ms. */
   now?: () => number;
-  /** See {@link WorkerOptions.yieldEveryMs}. */
+  /** At `max`, yield to the event loop after this many ms of work (default 4). */
   yieldEveryMs?: number;
+  /** Start paused: nothing is applied until `resume` or `step` (default false). */
+  paused?: boolean;
+  /** Wall-clock timer for pacing; default `setTimeout` (tests pass a fake wall with `now`). */
+  setTimer?: SetTimer;
 }
 
-function unrefTimer(callback: () => void, delayMs: number): () => void {
-  const handle = setTimeout(callback, delayMs);
-  handle.unref();
-  return () => clearTimeout(handle);
-}
+/** One step of a day, in the order the loop applies them. */
+type DayEvent =
+  | { readonly kind: 'day'; readonly atMs: number }
+  | { readonly kind: 'open' | 'close' | 'day_end'; readonly atMs: number }
+  | { readonly kind: 'minute'; readonly atMs: number };
 
 /**
- * A backtest: the stream coordinator, the data upkeep and the session coordinator wired for a list of
- * symbols, a source, a window and a clock, supervised as one run. If any worker fails the run is `error`
- * with that worker's message and the others are stopped; a run that reaches the end of the window stops
- * itself with `session.ended` true. Stopped, it can be started again and continues where it was.
+ * A backtest: one replay loop that moves market time. For each trading day of the window it makes the
+ * day's events in time order — the day's start (history, pre-market) at 04:00, one event at the end of every
+ * replayed minute, the open, the close (13:00 on early-close days), the end of the replayed day — and for
+ * each one asks the pacing gate (speed, pause, step), moves market time to it, and applies it to the session
+ * state synchronously. A minute's bars are applied only once market time has passed that minute's end (no
+ * look-ahead), each exactly once; nights, weekends and holidays are skipped, never waited for. A read-ahead
+ * buffer keeps the next bars ready. The plan's three workers are views of this loop's counters.
+ *
+ * Stopped, market time stays where it was; started again, the run continues at the next event.
  */
-export class Backtest implements Serializable {
-  /** Market time of the run. */
-  readonly clock: Clock;
-  /** Released minutes, from the stream to the upkeep. */
-  readonly queue: BoundedQueue<MinuteBatch>;
-  /** Releases bars as the clock allows. */
-  readonly stream: BacktestStreamCoordinator;
-  /** Stores released bars. */
-  readonly upkeep: DataUpkeep;
-  /** Drives the trading days. */
-  readonly session: SessionCoordinator;
+export class Backtest implements Run {
+  readonly mode = 'backtest' as const;
   /** The state being filled. */
   readonly sessionData: SessionData;
+  /** The counters and the one apply path. */
+  readonly applier: SessionApplier;
   readonly #symbols: readonly string[];
+  readonly #source: BarSource;
   readonly #startDate: IsoDate;
   readonly #endDate: IsoDate;
-  readonly #control: ClockControl | null;
-  #state: WorkerState = 'created';
-  #error: Error | null = null;
-  #done: Promise<void> = Promise.resolve();
-  #version = 0;
-  #cacheKey: [string, string] = ['', ''];
-  #cacheValue: [Json, Json] = [null, null];
+  readonly #calendar: NyseCalendar;
+  readonly #scope: ReplayScope;
+  readonly #historyDays: number;
+  readonly #days: readonly IsoDate[];
+  readonly #pacer: Pacer;
+  readonly #lifecycle: RunLifecycle;
+  readonly #now: () => number;
+  readonly #readAheadBars: number;
+  readonly #streamTiming = new Timing();
+  readonly #threads: ThreadsProjection;
+  #readAhead: ReadAhead | null = null;
+  /** Market time: the instant of the last event applied. Only the loop moves it. */
+  #marketMs: number | null = null;
+  #dayIndex = 0;
+  #dayEvents: DayEvent[] = [];
+  #eventIndex = 0;
+  #lifecycleVersion = 0;
+  #activeMs = 0;
+  #runStartedMs: number | null = null;
+  #startPaused: boolean;
+  /** The role whose work failed, so its JSON (only) carries the error. */
+  #failedRole: RoleName | null = null;
+  #stoppedBecause: string | null = null;
+  readonly #json = new JsonMemo();
 
   constructor(options: BacktestOptions) {
     this.sessionData = options.sessionData;
     this.#symbols = [...new Set(options.symbols)].sort();
+    this.#source = options.source;
     this.#startDate = options.startDate;
     this.#endDate = options.endDate;
-    const calendar = options.calendar ?? options.sessionData.calendar ?? new NyseCalendar();
-    const scope = options.scope ?? 'regular';
-    this.clock = options.clock ?? defaultClock(calendar, options, scope);
-    this.#control = clockControl(this.clock);
-    const common = {
-      ...(options.daemon === undefined ? {} : { daemon: options.daemon }),
-      ...(options.now === undefined ? {} : { now: options.now }),
-    };
-    const tuned = {
-      ...common,
+    this.#calendar = options.calendar ?? options.sessionData.calendar ?? new NyseCalendar();
+    this.#scope = options.scope ?? 'regular';
+    this.#historyDays = Math.max(0, Math.floor(options.historyDays ?? 0));
+    this.#days = this.#calendar.tradingDays(options.startDate, options.endDate);
+    this.#now = options.now ?? (() => performance.now());
+    this.#readAheadBars = options.readAheadBars ?? 65_536;
+    this.#pacer = new Pacer({
+      speed: options.speed ?? 'max',
+      now: this.#now,
+      unref: options.daemon === true,
       ...(options.yieldEveryMs === undefined ? {} : { yieldEveryMs: options.yieldEveryMs }),
-    };
-    this.queue = new BoundedQueue<MinuteBatch>({
-      capacity: options.queueCapacity ?? 64,
-      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.setTimer === undefined ? {} : { setTimer: options.setTimer }),
     });
-    this.stream = new BacktestStreamCoordinator({
-      source: options.source,
-      symbols: this.#symbols,
-      startDate: options.startDate,
-      endDate: options.endDate,
-      clock: this.clock,
-      queue: this.queue,
-      scope,
-      calendar,
-      gated: true,
-      ...tuned,
+    if (options.paused === true) this.#pacer.pause();
+    this.#startPaused = options.paused === true;
+    this.applier = new SessionApplier(options.sessionData as SessionTarget, { now: this.#now });
+    this.#lifecycle = new RunLifecycle('backtest', {
+      ...(options.daemon === undefined ? {} : { daemon: options.daemon }),
+      onChange: () => {
+        this.#lifecycleVersion++;
+      },
     });
-    this.upkeep = new DataUpkeep({
-      queue: this.queue,
-      sessionData: options.sessionData,
-      stream: this.stream,
-      ...tuned,
-    });
-    this.session = new SessionCoordinator({
-      sessionData: options.sessionData,
-      symbols: this.#symbols,
-      source: options.source,
-      clock: this.clock,
-      startDate: options.startDate,
-      endDate: options.endDate,
-      stream: this.stream,
-      upkeep: this.upkeep,
-      scope,
-      calendar,
-      ...(options.historyDays === undefined ? {} : { historyDays: options.historyDays }),
-      ...common,
-    });
+    this.#threads = new ThreadsProjection((debug) => this.#roles(debug));
   }
 
-  /** `created`, `running`, `paused`, `stopping`, `stopped` (also after the window ended) or `error`. */
-  get state(): WorkerState {
-    return this.#state;
+  /** Where the run is in its life. */
+  get state(): RunState {
+    return this.#lifecycle.state;
   }
 
-  /** The failure of the last run (the first worker's error), or null. */
+  /** Why the run failed, or null. */
   get error(): Error | null {
-    return this.#error;
+    return this.#lifecycle.error;
   }
 
   /** True once the whole window was replayed. */
   get ended(): boolean {
-    return this.session.phase === 'ended';
+    return this.applier.phase === 'ended';
   }
 
-  /** The three workers, upstream first. */
-  get workers(): readonly Worker[] {
-    return [this.stream.worker, this.upkeep.worker, this.session.worker];
+  /** The replay speed. */
+  get speed(): Speed {
+    return this.#pacer.speed;
   }
 
-  /** Starts the run, or continues a stopped one. */
+  /** The trading days of the window, in order. */
+  get tradingDays(): readonly IsoDate[] {
+    return this.#days;
+  }
+
+  /** Grows whenever anything its JSON shows changed. */
+  get version(): number {
+    return (
+      this.applier.version + this.#pacer.version + this.#lifecycleVersion + (this.#readAhead?.version ?? 0)
+    );
+  }
+
+  /** Market time now: the last event's instant; null before the first. It never runs on by itself. */
+  marketNowMs(): number | null {
+    return this.#marketMs;
+  }
+
+  /** Starts the run, or continues a stopped one at its next event. */
   start(): void {
-    if (this.#state === 'running' || this.#state === 'paused' || this.#state === 'stopping') {
-      throw new WorkerStateError('backtest', 'start', this.#state, 'stop() it first');
-    }
     for (const symbol of this.#symbols) this.sessionData.addSymbol(symbol);
-    this.#error = null;
-    this.#setState('running');
-    if (this.#control?.paused === true) this.#control.resume();
-    this.upkeep.start();
-    this.stream.start();
-    this.session.start();
-    this.#done = this.#supervise();
+    this.#stoppedBecause = null;
+    this.#failedRole = null;
+    this.#lifecycle.launch((signal) => this.#loop(signal));
+    if (this.#startPaused) {
+      this.#startPaused = false;
+      this.#lifecycle.move('pause');
+    } else {
+      this.#pacer.resume(); // a run stopped while paused starts running
+    }
   }
 
-  /** Freezes the run at once: the clock (when it can pause) and every worker. */
+  /** Holds the loop before its next event. */
   pause(): void {
-    if (this.#state === 'paused') return;
-    if (this.#state !== 'running') {
-      throw new WorkerStateError('backtest', 'pause', this.#state, 'only a running backtest can pause');
-    }
-    this.#control?.pause();
-    for (const w of this.workers) if (w.state === 'running') w.pause();
-    this.#setState('paused');
+    this.#lifecycle.move('pause');
+    this.#pacer.pause();
   }
 
-  /** Goes on from where it was paused. */
+  /** Goes on from a pause. */
   resume(): void {
-    if (this.#state === 'running') return;
-    if (this.#state !== 'paused') {
-      throw new WorkerStateError('backtest', 'resume', this.#state, 'only a paused backtest can resume');
-    }
-    for (const w of this.workers) if (w.state === 'paused') w.resume();
-    this.#control?.resume();
-    this.#setState('running');
+    this.#lifecycle.move('resume');
+    this.#pacer.resume();
   }
 
-  /**
-   * While paused: replays `minutes` more of market time and stays paused. The workers run again but wait
-   * on the paused clock, so only the step decides how far they get (needs a clock that steps).
-   */
-  step(minutes = 1): void {
-    if (this.#state !== 'paused') {
-      throw new WorkerStateError('backtest', 'step', this.#state, 'pause() it first');
-    }
-    const control = this.#control;
-    if (control?.step === undefined) {
-      throw new WorkerStateError(
-        'backtest',
-        'step',
-        this.#state,
-        'its clock cannot step; use a BacktestClock',
-      );
-    }
-    for (const w of this.workers) if (w.state === 'paused') w.resume();
-    control.step(minutes);
-    this.#version++;
+  /** While paused: applies `minutes` more replayed minutes (and every event on the way), then resolves. */
+  async step(minutes = 1): Promise<void> {
+    if (this.state !== 'paused') throw new RunStateError('step', this.state, 'pause() it first', 'backtest');
+    await this.#pacer.step(minutes);
+    // The window ended within the step: resolve once the run is over, so its state is final.
+    if (this.#runStartedMs === null) await this.join();
   }
 
-  /** Changes the replay speed from now on (needs a clock with speed, e.g. BacktestClock). */
+  /** Changes the replay speed from the next event on. */
   setSpeed(speed: Speed): void {
-    if (this.#control === null) {
-      throw new WorkerStateError(
-        'backtest',
-        'set the speed of',
-        this.#state,
-        'its clock has no speed; use a BacktestClock',
-      );
-    }
-    this.#control.setSpeed(speed);
-    this.#version++;
+    this.#pacer.setSpeed(speed);
   }
 
-  /** The replay speed, or null for a clock without one. */
-  get speed(): Speed | null {
-    return this.#control?.speed ?? null;
-  }
-
-  /** Stops every worker (the session first, so nothing waits on a stopped stream); resolves when all have. */
+  /** Stops the loop before its next event; resolves once it has. Market time stays where it was. */
   async stop(): Promise<void> {
-    if (this.#state === 'created') this.#setState('stopped');
-    if (this.#state === 'running' || this.#state === 'paused') {
-      this.#setState('stopping');
-      await this.#stopAll();
-    }
-    await this.#done;
+    await this.#lifecycle.stop();
   }
 
-  /** Resolves when the run has ended (window done, stopped, or failed); never rejects. */
+  /** Resolves when the run is over (window done, stopped or failed); never rejects. */
   join(): Promise<void> {
-    return this.#done;
+    return this.#lifecycle.join();
   }
 
-  /** `{ state, error, speed, backtest_window, threads }`; the same frozen object while nothing changed. */
+  /** Progress now. */
+  progress(): RunProgress {
+    return {
+      state: this.state,
+      marketTimeMs: this.#marketMs,
+      barsApplied: this.applier.barsIngested,
+      ended: this.ended,
+    };
+  }
+
+  /** `{ state, error, speed, backtest_window, symbols, threads }`; the same frozen object while unchanged. */
   toJson(options?: ToJsonOptions): Json {
-    const threads = this.threadsJson(options);
-    const slot = options?.debug === true ? 1 : 0;
-    const key = `${this.#version}|${String(this.speed)}`;
-    const prev = this.#cacheValue[slot] as { threads?: Json } | null;
-    if (this.#cacheKey[slot] === key && prev?.threads === threads) return this.#cacheValue[slot];
-    const value = sealJson({
-      state: this.#state,
-      error: this.#error === null ? null : this.#error.message,
+    return this.#json.get(options, this.version, () => ({
+      state: this.state,
+      error: this.error?.message ?? null,
       speed: this.speed,
       backtest_window: { start_date: this.#startDate, end_date: this.#endDate },
       symbols: this.#symbols.length,
-      threads,
-    });
-    this.#cacheKey[slot] = key;
-    this.#cacheValue[slot] = value;
-    return value;
+      threads: this.threadsJson(options),
+    }));
   }
 
-  #threadsCache: [Json[], Json[]] = [[], []];
-  #threadsValue: [Json, Json] = [null, null];
-
-  /** `{ session_coordinator, data_upkeep, stream_coordinator }`, as the system's `threads` part. */
+  /** `{ session_coordinator, data_upkeep, stream_coordinator }`, the system's `threads` part. */
   threadsJson(options?: ToJsonOptions): Json {
-    const parts = [this.session.toJson(options), this.upkeep.toJson(options), this.stream.toJson(options)];
-    const slot = options?.debug === true ? 1 : 0;
-    const prev = this.#threadsCache[slot];
-    if (prev.length === 3 && prev.every((p, i) => p === parts[i])) return this.#threadsValue[slot];
-    const [session_coordinator, data_upkeep, stream_coordinator] = parts as [Json, Json, Json];
-    const value = Object.freeze({ session_coordinator, data_upkeep, stream_coordinator });
-    this.#threadsCache[slot] = parts;
-    this.#threadsValue[slot] = value;
-    return value;
+    return this.#threads.get(this.version, options);
   }
 
-  async #stopAll(): Promise<void> {
-    await this.session.stop();
-    await this.stream.stop();
-    await this.upkeep.stop();
-  }
-
-  async #supervise(): Promise<void> {
-    const failures: (() => void)[] = [];
-    const failed = new Promise<Worker>((resolve) => {
-      for (const w of this.workers) {
-        failures.push(w.onStateChange((state) => state === 'error' && resolve(w)));
+  async #loop(signal: AbortSignal): Promise<void> {
+    const startedMs = this.#now();
+    this.#runStartedMs = startedMs;
+    try {
+      this.#readAhead ??= this.#openReadAhead();
+      for (; this.#dayIndex < this.#days.length; this.#dayIndex++) {
+        const date = this.#days[this.#dayIndex] as IsoDate;
+        const window = this.#calendar.session(date) as SessionWindow;
+        if (this.#eventIndex === 0) this.#dayEvents = this.#eventsOf(window);
+        for (; this.#eventIndex < this.#dayEvents.length; this.#eventIndex++) {
+          const event = this.#dayEvents[this.#eventIndex] as DayEvent;
+          const cost = event.kind === 'minute' ? MINUTE_MS : 0;
+          await this.#pacer.gate(cost, this.#marketMs !== null && event.atMs <= this.#marketMs, signal);
+          await this.#apply(event, window);
+        }
+        this.#eventIndex = 0;
       }
-    });
-    const first = await Promise.race([failed, this.session.join().then(() => null)]);
-    if (first === null && this.session.phase === 'ended' && this.#state === 'running') {
-      // The window is done: let the upkeep store the last minutes, then stop what is left.
-      await Promise.race([this.upkeep.whenCaughtUp().catch(() => undefined), failed]);
-    }
-    for (const off of failures) off();
-    await this.#stopAll();
-    const broken = this.workers.find((w) => w.state === 'error');
-    if (broken !== undefined) {
-      const cause = broken.error;
-      this.#error = new Error(`${broken.name}: ${cause?.message ?? 'failed'}`, { cause });
-      this.#setState('error');
-    } else {
-      this.#setState('stopped');
+      if (this.applier.phase !== 'ended') {
+        await this.#readAhead.close();
+        this.applier.endWindow();
+      }
+    } catch (error) {
+      if (signal.aborted && error === signal.reason) throw error;
+      const cause = error instanceof Error ? error : new Error(String(error));
+      this.#stoppedBecause = cause.message;
+      const role = this.#failedRole ?? 'session_coordinator';
+      this.#failedRole = role;
+      throw new Error(`${role}: ${cause.message}`, { cause });
+    } finally {
+      this.#activeMs += this.#now() - startedMs;
+      this.#runStartedMs = null;
+      this.#pacer.finish();
     }
   }
 
-  #setState(state: WorkerState): void {
-    this.#state = state;
-    this.#version++;
-    this.sessionData.setSystem(state, 'backtest');
+  /** Applies one event; the clock moves first, so the state shows the instant it was applied at. */
+  async #apply(event: DayEvent, window: SessionWindow): Promise<void> {
+    const a = this.applier;
+    const ra = this.#readAhead as ReadAhead;
+    switch (event.kind) {
+      case 'day':
+        this.#marketMs = event.atMs;
+        await this.#loadHistory(window.date);
+        a.startDay(window);
+        return;
+      case 'minute': {
+        const t0 = this.#now();
+        this.#failedRole = 'stream_coordinator';
+        await ra.fill(event.atMs);
+        const bars = ra.takeBefore(event.atMs);
+        this.#streamTiming.record(bars.length, this.#now() - t0);
+        this.#marketMs = event.atMs;
+        this.#failedRole = 'data_upkeep';
+        a.minute(bars, event.atMs);
+        this.#failedRole = null;
+        return;
+      }
+      case 'open':
+        this.#marketMs = event.atMs;
+        a.open(event.atMs);
+        return;
+      case 'close':
+        this.#marketMs = event.atMs;
+        a.close(event.atMs);
+        return;
+      case 'day_end':
+        this.#marketMs = event.atMs;
+        a.endDay(event.atMs);
+        return;
+    }
   }
-}
 
-function defaultClock(calendar: NyseCalendar, options: BacktestOptions, scope: ReplayScope): BacktestClock {
-  const first = calendar.tradingDays(options.startDate, options.endDate)[0];
-  const startMs =
-    first === undefined ? nyMidnightMs(options.startDate) : (calendar.session(first)?.preMarketStartMs ?? 0);
-  const setTimer: SetTimer | undefined = options.daemon === true ? unrefTimer : undefined;
-  return new BacktestClock({
-    startMs,
-    speed: options.speed ?? 'max',
-    windows: calendar.replayWindows(scope),
-    ...(setTimer === undefined ? {} : { setTimer }),
-  });
+  /** A day's events in time order; at one instant the minute that ends there comes first. */
+  #eventsOf(window: SessionWindow): DayEvent[] {
+    const { startMs, endMs } = scopeBounds(window, this.#scope);
+    const events: DayEvent[] = [{ kind: 'day', atMs: window.preMarketStartMs }];
+    let opened = false;
+    for (let t = startMs + MINUTE_MS; t <= endMs; t += MINUTE_MS) {
+      if (!opened && window.regularOpenMs < t) {
+        events.push({ kind: 'open', atMs: window.regularOpenMs });
+        opened = true;
+      }
+      events.push({ kind: 'minute', atMs: t });
+      if (t === window.regularCloseMs) events.push({ kind: 'close', atMs: t });
+    }
+    if (!opened) events.push({ kind: 'open', atMs: window.regularOpenMs });
+    if (window.regularCloseMs > endMs) events.push({ kind: 'close', atMs: window.regularCloseMs });
+    events.push({ kind: 'day_end', atMs: endMs });
+    return events;
+  }
+
+  #openReadAhead(): ReadAhead {
+    return new ReadAhead(
+      barBatches(this.#source, {
+        symbols: this.#symbols,
+        startDate: this.#startDate,
+        endDate: this.#endDate,
+      }),
+      { capacity: this.#readAheadBars, now: this.#now },
+    );
+  }
+
+  /**
+   * Loads the history `date` needs: `historyDays` trading days before the first day, then each day the
+   * day before it, dropping the day that fell out of the window (each day is read once).
+   */
+  async #loadHistory(date: IsoDate): Promise<void> {
+    if (this.#historyDays === 0) return;
+    const cal = this.#calendar;
+    const last = cal.previousTradingDay(date);
+    let keepFrom = last;
+    for (let i = 1; i < this.#historyDays; i++) keepFrom = cal.previousTradingDay(keepFrom);
+    const through = this.applier.historyThrough;
+    if (through !== null && through >= last) return;
+    const first = through === null ? keepFrom : cal.nextTradingDay(through);
+    const bySymbol = new Map<string, Bar[]>();
+    for (const symbol of this.#symbols) bySymbol.set(symbol, []);
+    const query = { symbols: this.#symbols, startDate: first, endDate: last };
+    const filter = new ScopeFilter(cal, this.#scope);
+    for await (const batch of barBatches(this.#source, query)) {
+      for (const bar of batch) if (filter.contains(bar.startMs)) bySymbol.get(bar.symbol)?.push(bar);
+    }
+    // Stored whole, after the reads: a stop while reading leaves no symbol with half a day of history.
+    this.applier.loadHistory(bySymbol, last, through === null ? null : keepFrom);
+  }
+
+  #roles(debug: boolean) {
+    const a = this.applier;
+    const ra = this.#readAhead;
+    const state = this.state;
+    const daemon = this.#lifecycle.daemon;
+    const failure = this.error?.cause instanceof Error ? this.error.cause : this.error;
+    const run = (role: RoleName) => ({ state, daemon, error: this.#failedRole === role ? failure : null });
+    const queues: Record<string, ReadAheadStats> = ra === null ? {} : { read_ahead: ra.stats() };
+    const running = this.#runStartedMs === null ? 0 : this.#now() - this.#runStartedMs;
+    const activeS = (this.#activeMs + running) / 1000;
+    const last =
+      this.#days.length === 0 ? null : (this.#days[Math.min(this.#dayIndex, this.#days.length - 1)] ?? null);
+    return {
+      session_coordinator: roleJson(
+        'session_coordinator',
+        run('session_coordinator'),
+        {
+          fields: {
+            date: a.date ?? last,
+            phase: a.phase,
+            start_date: this.#startDate,
+            end_date: this.#endDate,
+            trading_days: this.#days.length,
+            days_done: a.daysDone.length,
+            last_day_done: a.daysDone[a.daysDone.length - 1] ?? null,
+            history_days: this.#historyDays,
+            history_through: a.historyThrough,
+            history_bars_loaded: a.historyBars,
+            stopped_because: this.#stoppedBecause,
+          },
+          timing: a.sessionTiming.stats(),
+        },
+        debug,
+      ),
+      data_upkeep: roleJson(
+        'data_upkeep',
+        run('data_upkeep'),
+        {
+          fields: {
+            bars_ingested: a.barsIngested,
+            minutes_ingested: a.minutesIngested,
+            bars_folded: a.barsFolded,
+            market_time: nyStamp(a.appliedThroughMs),
+            // Applied in the same step as released: the upkeep can never lag behind the stream.
+            lag: { bars: 0, market_ms: 0, bars_read_ahead: ra?.stats().depth ?? 0 },
+          },
+          timing: a.upkeepTiming.stats(),
+        },
+        debug,
+      ),
+      stream_coordinator: roleJson(
+        'stream_coordinator',
+        run('stream_coordinator'),
+        {
+          fields: {
+            speed: this.speed,
+            scope: this.#scope,
+            start_date: this.#startDate,
+            end_date: this.#endDate,
+            symbols: this.#symbols.length,
+            market_time: nyStamp(this.#marketMs),
+            bars_released: a.barsIngested,
+            minutes_released: a.minutesIngested,
+            bars_outside_scope: a.barsOutsideScope,
+            bars_per_second: activeS > 0 ? Math.round(a.barsIngested / activeS) : 0,
+            exhausted: ra?.exhausted ?? false,
+          },
+          timing: this.#streamTiming.stats(),
+          queues,
+        },
+        debug,
+      ),
+    };
+  }
 }
 
 /** Runs a backtest to its end and returns it; rejects with the run's error if it failed. */

@@ -1,38 +1,29 @@
 import { SysError } from '@sys/core';
-/** A lifecycle call the worker's current state does not allow (start while running, pause while stopped). */
-export class WorkerStateError extends SysError {
-  /** The worker's name. */
-  readonly worker: string;
+
+/** A lifecycle call the run's state does not allow (pause while stopped, step while running). */
+export class RunStateError extends SysError {
   /** The state it was in. */
   readonly state: string;
 
-  constructor(worker: string, action: string, state: string, hint: string) {
-    super('WORKER_STATE', `cannot ${action} worker "${worker}" while it is ${state}; ${hint}`);
-    this.worker = worker;
+  constructor(action: string, state: string, hint: string, what = 'run') {
+    super('RUN_STATE', `cannot ${action} the ${what} while it is ${state}; ${hint}`);
     this.state = state;
   }
 }
 
 /**
- * The reason a stopping worker's waits are aborted with. A body that lets it propagate ends `stopped`, not
+ * The reason a stopping run's waits are aborted with. A body that lets it propagate ends `stopped`, not
  * `error`: stopping is not a failure.
  */
-export class WorkerStoppedError extends SysError {
-  constructor(worker: string) {
-    super('WORKER_STOPPED', `worker "${worker}" was asked to stop`);
+export class RunStoppedError extends SysError {
+  constructor(what: string) {
+    super('RUN_STOPPED', `the ${what} was asked to stop`);
   }
 }
 
-/** A bar stream that breaks the order a merge relies on (time going backwards, a bar of another symbol). */
+/** A bar stream that breaks the order the loop relies on (time going backwards, a duplicate). */
 export class StreamOrderError extends SysError {
   constructor(message: string) {
     super('STREAM_ORDER', message);
-  }
-}
-
-/** A worker another one waits on failed, so the wait can never be satisfied. */
-export class UpstreamFailedError extends SysError {
-  constructor(message: string, cause: unknown) {
-    super('UPSTREAM_FAILED', message, { cause });
   }
 }

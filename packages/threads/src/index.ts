@@ -1,28 +1,15 @@
-export { Backtest, type BacktestOptions, runBacktest } from './backtest.js';
-export { type ClockControl, clockControl } from './clock-control.js';
-export { StreamOrderError, UpstreamFailedError, WorkerStateError, WorkerStoppedError } from './errors.js';
-export { BoundedQueue, type BoundedQueueOptions, type QueueStats, type QueueStatsSource } from './queue.js';
 export {
-  type CatchUp,
-  SessionCoordinator,
-  type SessionCoordinatorOptions,
+  SessionApplier,
   type SessionPhase,
   type SessionTarget,
-} from './session.js';
-export {
-  BacktestStreamCoordinator,
-  type MinuteBatch,
-  type ReleaseGate,
-  type ReleaseProgress,
-  type StreamCoordinatorOptions,
-} from './stream.js';
-export { DataUpkeep, type DataUpkeepOptions, type UpkeepTarget } from './upkeep.js';
-export {
-  type JsonFields,
+  scopeBounds,
+  Timing,
   type TimingStats,
-  Worker,
-  type WorkerBody,
-  type WorkerContext,
-  type WorkerOptions,
-  type WorkerState,
-} from './worker.js';
+} from './apply.js';
+export { Backtest, type BacktestOptions, runBacktest } from './backtest.js';
+export { RunStateError, RunStoppedError, StreamOrderError } from './errors.js';
+export { LiveRun, type LiveRunOptions } from './live.js';
+export { Pacer, type PacerOptions } from './pacer.js';
+export { barBatches, ReadAhead, type ReadAheadStats } from './read-ahead.js';
+export { ROLE_NAMES } from './roles.js';
+export { type Run, RunLifecycle, type RunProgress, type RunState } from './run.js';

@@ -1,7 +1,6 @@
 import type { Bar, BarQuery, BarSource } from '@sys/market-data';
 import { addDays, nyMidnightMs, type SetTimer } from '@sys/market-time';
 import { expect } from 'vitest';
-import type { QueueStatsSource } from '../src/queue.js';
 
 /** One turn of the event loop. */
 export function tick(): Promise<void> {
@@ -22,11 +21,15 @@ export async function settle(turns = 30): Promise<void> {
   for (let i = 0; i < turns; i++) await tick();
 }
 
-/** The queue invariant every test checks: every item that entered is either taken or still there. */
-export function expectQueueBalanced(queue: QueueStatsSource): void {
-  const s = queue.stats();
-  expect(s.enqueued).toBe(s.dequeued + s.depth);
-  expect(s.dropped).toBe(0);
+/** The read-ahead invariant every test checks: every bar read is either applied or still buffered. */
+export function expectReadAheadBalanced(run: { toJson(o: { debug: boolean }): unknown }): void {
+  const json = run.toJson({ debug: true }) as {
+    threads: { stream_coordinator: { queues: { read_ahead?: Record<string, number> } } };
+  };
+  const s = json.threads.stream_coordinator.queues.read_ahead;
+  expect(s).toBeDefined();
+  expect(s?.enqueued).toBe((s?.dequeued ?? Number.NaN) + (s?.depth ?? Number.NaN));
+  expect(s?.dropped).toBe(0);
 }
 
 /** A source over an array of bars (any order of symbols within a minute); honours the query. */
