@@ -1,34 +1,24 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { defineProject } from 'vitest/config';
 
-const root = dirname(fileURLToPath(import.meta.url));
-
 /**
- * Every workspace package name → its src/index.ts, so tests run against sibling packages' sources: a
- * package tests alone without building the others, and a test never runs against a stale dist.
+ * Resolve `@sys/*` through the `@sys/source` export condition every package's `exports` entries carry
+ * (`@sys/x` and each subpath such as `@sys/x/csv` → the src file it names), then vitest's defaults for a
+ * Node run. The same condition drives `customConditions` in tsconfig.base.json and
+ * `node --conditions=@sys/source --import tsx`, so tests, typecheck and dev scripts read sibling sources
+ * the same way: no build first, never a stale dist. Tests run in the SSR (server) environment, so `ssr` is
+ * the one that counts; vitest also passes these to its workers as `--conditions`.
  */
-function workspaceSources(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const dir = join(root, 'packages');
-  for (const name of readdirSync(dir)) {
-    const pkg = JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')) as { name: string };
-    out[pkg.name] = join(dir, name, 'src', 'index.ts');
-  }
-  return out;
-}
+const conditions = ['@sys/source', 'node', 'development|production'];
 
-/** The one vitest base every package's one-line config extends. */
-export function packageProject(name: string) {
+/** The one vitest base every package's one-line config extends; `include` for a folder without `src/`. */
+export function packageProject(name: string, options: { include?: string[] } = {}) {
   return defineProject({
     test: {
       name,
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
       testTimeout: 30_000,
     },
-    resolve: {
-      alias: workspaceSources(),
-    },
+    resolve: { conditions },
+    ssr: { resolve: { conditions } },
   });
 }
