@@ -5,14 +5,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type IsoDate, NyseCalendar } from '@sys/market-time';
-import {
-  type Bar,
-  BarStore,
-  readCsvBars,
-  syntheticDayBars,
-  syntheticSymbols,
-  writeCsvBars,
-} from '../src/index.js';
+import { readCsvBars, writeCsvBars } from '../src/csv.js';
+import { BarStore } from '../src/duckdb.js';
+import type { Bar } from '../src/index.js';
+import { syntheticDayBars, syntheticSymbols } from '../src/synthetic.js';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

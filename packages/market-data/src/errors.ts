@@ -113,3 +113,21 @@ export class SyntheticOptionsError extends SysError {
     super('SYNTHETIC_OPTIONS', `synthetic bar source: ${reason}`);
   }
 }
+
+/**
+ * An NDJSON line that cannot be read as a bar (not JSON, not an object, a missing or ill-typed field, a
+ * timestamp without a zone). Code `LIVE_INPUT`, the code live feeds have always failed with, so a caller's
+ * exit code stays the same.
+ */
+export class NdjsonBarError extends SysError {
+  /** Where the line came from: `name:line`. */
+  readonly where: string;
+  /** What is wrong, without the location. */
+  readonly reason: string;
+
+  constructor(where: string, reason: string) {
+    super('LIVE_INPUT', `${where}: ${reason}`);
+    this.where = where;
+    this.reason = reason;
+  }
+}

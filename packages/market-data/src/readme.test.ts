@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { nyMidnightMs } from '@sys/market-time';
 import { afterAll, expect, it } from 'vitest';
 import { parseSampleIndependently, tempDir } from '../test/helpers.js';
-import { samplePath } from './index.js';
+import { samplePath } from './csv.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
@@ -16,9 +16,14 @@ it('the README example runs as written and prints the sample figures', async () 
   const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
   const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   if (block === undefined) throw new Error('README has no ts example');
-  const index = fileURLToPath(new URL('./index.ts', import.meta.url));
   const script = join(tmp.dir, 'example.mts');
-  writeFileSync(script, block.replace(`'@sys/market-data'`, JSON.stringify(index)));
+  // The script runs outside the workspace, so each entry (`@sys/market-data`, `…/csv`) becomes its source file.
+  const entry = (subpath: string | undefined) =>
+    JSON.stringify(fileURLToPath(new URL(`./${subpath ?? 'index'}.ts`, import.meta.url)));
+  writeFileSync(
+    script,
+    block.replace(/'@sys\/market-data(?:\/(\w+))?'/g, (_, subpath?: string) => entry(subpath)),
+  );
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   // Run from an empty directory, so the default store lands in <tmp>/data/sys.duckdb.
   const { stdout } = await promisify(execFile)(

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SampleNotFoundError, samplePath } from './index.js';
+import { SampleNotFoundError, samplePath } from './csv.js';
 
 describe('samplePath', () => {
   it('finds the bundled real sample and its reference figures', () => {

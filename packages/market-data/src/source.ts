@@ -16,6 +16,11 @@ export interface BarSource {
   listSymbols(): Promise<string[]>;
   /** Bars of the query, in time order and, within a minute, by symbol. */
   streamBars(query: BarQuery): AsyncIterable<Bar>;
+  /**
+   * The same bars in batches (each in that order, batch after batch), for readers that take many bars at a
+   * time: one await per batch instead of one per bar. Optional; without it a reader batches `streamBars`.
+   */
+  streamBatches?(query: BarQuery): AsyncIterable<readonly Bar[]>;
   /** Releases files and connections. */
   close?(): Promise<void>;
 }

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { storeSnapshot, tempDir } from '../test/helpers.js';
-import { BarStore, SyntheticBarSource, samplePath, writeCsvBars } from './index.js';
+import { samplePath, writeCsvBars } from './csv.js';
+import { BarStore } from './duckdb.js';
+import { SyntheticBarSource } from './synthetic.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());

@@ -3,9 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { DOUBLE, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, INTEGER } from '@duckdb/node-api';
 import { addDays, type IsoDate, nyDateOf, nyMidnightMs } from '@sys/market-time';
 import type { Bar } from './bar.js';
-import { type BadRowError, type BarBatch, type ReadBarsOptions, readCsvBatches } from './csv.js';
+import { type BadRowError, type BarBatch, type ReadBarsOptions, readCsvBatches } from './csv-reader.js';
 import { BarConflictError, StoreError } from './errors.js';
-import { readParquetBatches } from './parquet.js';
+import { readParquetBatches } from './parquet-reader.js';
 import { type BarQuery, type BarSource, resolveQuery } from './source.js';
 
 /** Options of an import. */

@@ -1,14 +1,13 @@
 import { NyseCalendar } from '@sys/market-time';
 import { describe, expect, it } from 'vitest';
 import { collect } from '../test/helpers.js';
+import { BarSequenceValidator, barLabel } from './index.js';
 import {
-  BarSequenceValidator,
-  barLabel,
   SyntheticBarSource,
   SyntheticOptionsError,
   syntheticDayBars,
   syntheticSymbols,
-} from './index.js';
+} from './synthetic.js';
 
 const week = { symbols: [], startDate: '2025-06-30', endDate: '2025-07-07' };
 

@@ -1,5 +1,5 @@
 // Imports one file into a store and reports progress on stdout; the crash test kills it mid-way.
-import { BarStore } from '../src/index.js';
+import { BarStore } from '../src/duckdb.js';
 
 const [storePath, file] = process.argv.slice(2);
 if (storePath === undefined || file === undefined) throw new Error('usage: import-child <store> <file>');
