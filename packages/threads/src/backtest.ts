@@ -52,6 +52,13 @@ export interface BacktestOptions {
   setTimer?: SetTimer;
 }
 
+/** History read for a day, stored when the day starts. */
+interface History {
+  readonly bySymbol: ReadonlyMap<string, readonly Bar[]>;
+  readonly through: IsoDate;
+  readonly keepFrom: IsoDate | null;
+}
+
 /** One step of a day, in the order the loop applies them. */
 type DayEvent =
   | { readonly kind: 'day'; readonly atMs: number }
@@ -98,6 +105,8 @@ export class Backtest implements Run {
   #lifecycleVersion = 0;
   #activeMs = 0;
   #runStartedMs: number | null = null;
+  /** Wall ms the last minute's read took. */
+  #readMs = 0;
   #startPaused: boolean;
   /** The role whose work failed, so its JSON (only) carries the error. */
   #failedRole: RoleName | null = null;
@@ -260,8 +269,11 @@ export class Backtest implements Run {
         for (; this.#eventIndex < this.#dayEvents.length; this.#eventIndex++) {
           const event = this.#dayEvents[this.#eventIndex] as DayEvent;
           const cost = event.kind === 'minute' ? MINUTE_MS : 0;
+          // Reads first, then the gate, then the apply with no await in between: a pause or stop that
+          // comes while reading holds the event before anything of it is applied.
+          const history = await this.#prepare(event, window);
           await this.#pacer.gate(cost, this.#marketMs !== null && event.atMs <= this.#marketMs, signal);
-          await this.#apply(event, window);
+          this.#apply(event, window, history);
         }
         this.#eventIndex = 0;
       }
@@ -283,41 +295,46 @@ export class Backtest implements Run {
     }
   }
 
-  /** Applies one event; the clock moves first, so the state shows the instant it was applied at. */
-  async #apply(event: DayEvent, window: SessionWindow): Promise<void> {
+  /** The reads an event needs before it can be applied: its minute's bars buffered, or a day's history. */
+  async #prepare(event: DayEvent, window: SessionWindow): Promise<History | null> {
+    if (event.kind === 'day') return this.#readHistory(window.date);
+    if (event.kind !== 'minute') return null;
+    const t0 = this.#now();
+    this.#failedRole = 'stream_coordinator';
+    await (this.#readAhead as ReadAhead).fill(event.atMs);
+    this.#failedRole = null;
+    this.#readMs = this.#now() - t0;
+    return null;
+  }
+
+  /** Applies one event, synchronously; market time moves first, so the state shows the instant of it. */
+  #apply(event: DayEvent, window: SessionWindow, history: History | null): void {
     const a = this.applier;
-    const ra = this.#readAhead as ReadAhead;
+    this.#marketMs = event.atMs;
     switch (event.kind) {
       case 'day':
-        this.#marketMs = event.atMs;
-        await this.#loadHistory(window.date);
+        this.#failedRole = 'session_coordinator';
+        if (history !== null) a.loadHistory(history.bySymbol, history.through, history.keepFrom);
         a.startDay(window);
-        return;
+        break;
       case 'minute': {
-        const t0 = this.#now();
-        this.#failedRole = 'stream_coordinator';
-        await ra.fill(event.atMs);
-        const bars = ra.takeBefore(event.atMs);
-        this.#streamTiming.record(bars.length, this.#now() - t0);
-        this.#marketMs = event.atMs;
+        const bars = (this.#readAhead as ReadAhead).takeBefore(event.atMs);
+        this.#streamTiming.record(bars.length, this.#readMs);
         this.#failedRole = 'data_upkeep';
         a.minute(bars, event.atMs);
-        this.#failedRole = null;
-        return;
+        break;
       }
       case 'open':
-        this.#marketMs = event.atMs;
         a.open(event.atMs);
-        return;
+        break;
       case 'close':
-        this.#marketMs = event.atMs;
         a.close(event.atMs);
-        return;
+        break;
       case 'day_end':
-        this.#marketMs = event.atMs;
         a.endDay(event.atMs);
-        return;
+        break;
     }
+    this.#failedRole = null;
   }
 
   /** A day's events in time order; at one instant the minute that ends there comes first. */
@@ -351,27 +368,29 @@ export class Backtest implements Run {
   }
 
   /**
-   * Loads the history `date` needs: `historyDays` trading days before the first day, then each day the
-   * day before it, dropping the day that fell out of the window (each day is read once).
+   * Reads the history `date` needs: `historyDays` trading days before the first day, then each day the
+   * day before it, dropping the day that fell out of the window (each day is read once). Null: none needed.
    */
-  async #loadHistory(date: IsoDate): Promise<void> {
-    if (this.#historyDays === 0) return;
+  async #readHistory(date: IsoDate): Promise<History | null> {
+    if (this.#historyDays === 0) return null;
     const cal = this.#calendar;
     const last = cal.previousTradingDay(date);
     let keepFrom = last;
     for (let i = 1; i < this.#historyDays; i++) keepFrom = cal.previousTradingDay(keepFrom);
     const through = this.applier.historyThrough;
-    if (through !== null && through >= last) return;
+    if (through !== null && through >= last) return null;
     const first = through === null ? keepFrom : cal.nextTradingDay(through);
     const bySymbol = new Map<string, Bar[]>();
     for (const symbol of this.#symbols) bySymbol.set(symbol, []);
     const query = { symbols: this.#symbols, startDate: first, endDate: last };
     const filter = new ScopeFilter(cal, this.#scope);
+    this.#failedRole = 'session_coordinator';
     for await (const batch of barBatches(this.#source, query)) {
       for (const bar of batch) if (filter.contains(bar.startMs)) bySymbol.get(bar.symbol)?.push(bar);
     }
-    // Stored whole, after the reads: a stop while reading leaves no symbol with half a day of history.
-    this.applier.loadHistory(bySymbol, last, through === null ? null : keepFrom);
+    this.#failedRole = null;
+    // Stored whole, when the day starts: a stop while reading leaves no symbol with half a day of history.
+    return { bySymbol, through: last, keepFrom: through === null ? null : keepFrom };
   }
 
   #roles(debug: boolean) {
