@@ -10,5 +10,6 @@ export default packageBuild({
     'src/duckdb.ts',
     'src/synthetic.ts',
     'src/ndjson.ts',
+    'src/samples.ts',
   ],
 });

@@ -1,5 +1,6 @@
 import type { Json } from '@sys/core';
-import { type Bar, syntheticDayBars, syntheticSymbols } from '@sys/market-data';
+import type { Bar } from '@sys/market-data';
+import { syntheticDayBars, syntheticSymbols } from '@sys/market-data/synthetic';
 import { type IsoDate, MINUTE_MS, NyseCalendar, type SessionWindow } from '@sys/market-time';
 import { SessionData } from '@sys/session-data';
 

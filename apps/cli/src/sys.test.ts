@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Json } from '@sys/core';
 import { applyPatch, type Envelope } from '@sys/diff-tracker';
-import { samplePath } from '@sys/market-data';
+import { samplePath } from '@sys/market-data/samples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines, requireBuild, sys } from '../test/sys.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Json } from '@sys/core';
 import { applyPatch, type Envelope } from '@sys/diff-tracker';
-import { samplePath } from '@sys/market-data';
+import { samplePath } from '@sys/market-data/samples';
 import { type SessionConfig, SystemManager } from '@sys/system-manager';
 import { afterAll, describe, expect, it } from 'vitest';
 import { at, obj, run, tempDir, withoutMetadata } from '../test/io.js';

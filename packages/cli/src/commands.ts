@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Json } from '@sys/core';
-import { BarStore, defaultStorePath } from '@sys/market-data';
+import type { BarStore } from '@sys/market-data/duckdb';
 import type { SystemManager } from '@sys/system-manager';
 import { CancelledError, UsageError } from './errors.js';
 import { writeFileAtomic } from './files.js';
@@ -62,6 +62,16 @@ const NY_TIME = new Intl.DateTimeFormat('en-CA', {
   minute: '2-digit',
   hourCycle: 'h23',
 });
+
+/**
+ * The bar store at `db`, or the default one under `cwd`. DuckDB (a native module) is imported here, so only
+ * the commands that read or write the store load it, not every `sys` start.
+ */
+async function openStore(db: string | undefined, cwd: string): Promise<{ store: BarStore; path: string }> {
+  const { BarStore, defaultStorePath } = await import('@sys/market-data/duckdb');
+  const path = db ?? defaultStorePath(cwd);
+  return { store: await BarStore.open(path), path };
+}
 
 /** Epoch ms as New York wall time, `2025-07-02 10:31 ET`. */
 function marketTime(ms: number | null): string | null {
@@ -323,7 +333,7 @@ const dataImport = define({
   },
   examples: ['data import ./bars', 'data import AAPL_2025-07-02.csv --skip-bad --db /tmp/sys.duckdb'],
   handler: async (args, ctx) => {
-    const store = await BarStore.open(args.db ?? defaultStorePath(ctx.cwd));
+    const { store } = await openStore(args.db, ctx.cwd);
     try {
       const reports = await store.importPath(args.source, {
         skipBad: args.skipBad,
@@ -368,8 +378,7 @@ const dataList = define({
   description: 'What the store holds: per symbol the first and last day, days and bars',
   params: { db: dbParam },
   handler: async (args, ctx) => {
-    const path = args.db ?? defaultStorePath(ctx.cwd);
-    const store = await BarStore.open(path);
+    const { store, path } = await openStore(args.db, ctx.cwd);
     try {
       const rows = await store.coverage();
       ctx.out.line(

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { NyseCalendar } from '@sys/market-time';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collect, parseSampleIndependently, tempDir } from '../test/helpers.js';
-import { CsvBarSource, CsvFormatError, readCsvBars, samplePath } from './csv.js';
+import { CsvBarSource, CsvFormatError, readCsvBars } from './csv.js';
 import { BarValidationError, UnknownZoneError } from './index.js';
+import { samplePath } from './samples.js';
 
 const sample = samplePath('AAPL_2025-07-02.csv');
 const expected = JSON.parse(readFileSync(samplePath('expected/AAPL_2025-07-02.json'), 'utf8'));

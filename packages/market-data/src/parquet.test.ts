@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, parseSampleIndependently, storeSnapshot, tempDir } from '../test/helpers.js';
-import { samplePath } from './csv.js';
 import { BarStore } from './duckdb.js';
 import { ParquetBarSource, ParquetFormatError, readParquetBars } from './parquet.js';
+import { samplePath } from './samples.js';
 
 const sample = samplePath('AAPL_2025-07-02.csv');
 const tmp = tempDir();

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { storeSnapshot, tempDir } from '../test/helpers.js';
-import { samplePath, writeCsvBars } from './csv.js';
+import { writeCsvBars } from './csv.js';
 import { BarStore } from './duckdb.js';
+import { samplePath } from './samples.js';
 import { SyntheticBarSource } from './synthetic.js';
 
 const tmp = tempDir();

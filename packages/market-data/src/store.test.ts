@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { NyseCalendar } from '@sys/market-time';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collect, parseSampleIndependently, storeSnapshot, tempDir } from '../test/helpers.js';
-import { CsvFormatError, samplePath, writeCsvBars } from './csv.js';
+import { CsvFormatError, writeCsvBars } from './csv.js';
 import { BarConflictError, BarStore, defaultStorePath } from './duckdb.js';
 import { BarQueryError, BarValidationError, UnknownZoneError } from './index.js';
+import { samplePath } from './samples.js';
 import { SyntheticBarSource } from './synthetic.js';
 
 const sample = samplePath('AAPL_2025-07-02.csv');

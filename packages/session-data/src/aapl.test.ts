@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Json } from '@sys/core';
 import { applyPatch, DiffTracker } from '@sys/diff-tracker';
-import { type Bar, readCsvBars, samplePath } from '@sys/market-data';
+import type { Bar } from '@sys/market-data';
+import { readCsvBars } from '@sys/market-data/csv';
+import { samplePath } from '@sys/market-data/samples';
 import { formatNyTime, NyseCalendar, nyDateOf } from '@sys/market-time';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SessionDayError } from './errors.js';

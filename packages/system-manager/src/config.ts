@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { SysError } from '@sys/core';
-import { samplePath } from '@sys/market-data';
+import { samplePath } from '@sys/market-data/samples';
 import {
   InvalidSpeedError,
   type IsoDate,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Json } from '@sys/core';
 import { applyPatch, type Envelope } from '@sys/diff-tracker';
-import { samplePath } from '@sys/market-data';
+import { samplePath } from '@sys/market-data/samples';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, sampleConfig } from './config.js';
 import { SystemStateError } from './errors.js';

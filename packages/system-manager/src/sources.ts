@@ -1,28 +1,32 @@
-import {
-  type BarSource,
-  BarStore,
-  CsvBarSource,
-  defaultStorePath,
-  ParquetBarSource,
-  SyntheticBarSource,
-} from '@sys/market-data';
+import type { BarSource } from '@sys/market-data';
 import type { NyseCalendar } from '@sys/market-time';
 import { ConfigError, type SessionConfig } from './config.js';
 
-/** Opens the bar source a config names; the caller closes it. */
+/**
+ * Opens the bar source a config names; the caller closes it. Each adapter is imported here, when its source
+ * is opened, so importing @sys/system-manager loads no DuckDB (native) and no file reader until a config
+ * asks for one.
+ */
 export async function openSource(config: SessionConfig, calendar: NyseCalendar): Promise<BarSource> {
   const s = config.source;
   switch (s.type) {
-    case 'store':
+    case 'store': {
+      const { BarStore, defaultStorePath } = await import('@sys/market-data/duckdb');
       return BarStore.open(s.path ?? defaultStorePath());
-    case 'csv':
+    }
+    case 'csv': {
+      const { CsvBarSource } = await import('@sys/market-data/csv');
       return new CsvBarSource(s.paths, s.zone === undefined ? {} : { zone: s.zone });
-    case 'parquet':
+    }
+    case 'parquet': {
+      const { ParquetBarSource } = await import('@sys/market-data/parquet');
       return new ParquetBarSource(s.paths, s.zone === undefined ? {} : { zone: s.zone });
+    }
     case 'synthetic': {
       const w = config.backtest;
       if (w === undefined)
         throw new ConfigError([{ path: 'backtest', message: 'a synthetic source needs a window' }]);
+      const { SyntheticBarSource } = await import('@sys/market-data/synthetic');
       return new SyntheticBarSource({
         symbols: config.symbols,
         startDate: w.start_date,

@@ -1,5 +1,7 @@
 import type { Json } from '@sys/core';
-import { type Bar, readCsvBars, samplePath } from '@sys/market-data';
+import type { Bar } from '@sys/market-data';
+import { readCsvBars } from '@sys/market-data/csv';
+import { samplePath } from '@sys/market-data/samples';
 import { NyseCalendar } from '@sys/market-time';
 import { SessionData } from '@sys/session-data';
 import { BENCH_DATE, syntheticDay } from '../data.js';

@@ -1,4 +1,4 @@
-import { syntheticSymbols } from '@sys/market-data';
+import { syntheticSymbols } from '@sys/market-data/synthetic';
 import { SystemManager } from '@sys/system-manager';
 import { BENCH_DATE, SEED } from '../data.js';
 import { below, figure, gc, type Row, type SectionResult, summarize, timed, withRatios } from '../harness.js';
