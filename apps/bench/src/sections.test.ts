@@ -21,11 +21,17 @@ function checkSection(s: SectionResult, id: number): void {
     expect(Number.isFinite(r.median), `${r.name} median`).toBe(true);
     if (r.p95 !== null) expect(r.p95).toBeGreaterThanOrEqual(r.median);
     expect(r.samples).toBeGreaterThanOrEqual(1);
-    if (r.baseline !== undefined)
-      expect(names.has(r.baseline) || s.rows.some((x) => x.name === r.baseline)).toBe(true);
+    if (r.baseline !== undefined) {
+      const base = s.rows.find((x) => x.name === r.baseline);
+      expect(base, `${r.name} names a baseline row that exists`).toBeDefined();
+      // The "vs baseline" column is this row's median over its baseline's, from the same run.
+      if (r.ratio !== undefined) expect(r.ratio).toBeCloseTo(r.median / (base?.median ?? Number.NaN), 12);
+    }
     if (r.goal !== undefined) expect(typeof r.goal.pass).toBe('boolean');
   }
-  expect(JSON.parse(JSON.stringify(s))).toEqual(JSON.parse(JSON.stringify(s)));
+  // The results file stores the section as JSON and --compare reads it back: every figure must survive
+  // (a NaN or Infinity would come back as null, a Date as a string).
+  expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   expect(formatSection(s)).toContain(`## ${id}.`);
 }
 
@@ -41,7 +47,11 @@ describe('bench sections on tiny sizes', () => {
       slowPeers: once,
     });
     checkSection(s, 1);
-    expect(s.rows.some((r) => r.name.includes('plan: copy + deep-object-diff, nested'))).toBe(true);
+    // At 0 % the state is the same frozen object: our delta is the empty patch `[]`, while the plan
+    // (`diff if diff else data`) sends the whole state.
+    const wire = (who: string) => s.rows.find((r) => r.name === `0% · bytes on the wire · ${who}`)?.median;
+    expect(wire('@sys/diff-tracker DiffTracker.commit')).toBe(2);
+    expect(wire('plan: copy + deep-object-diff, nested (baseline)')).toBeGreaterThan(1000);
   });
 
   it('2 snapshot', async () => {
