@@ -127,11 +127,15 @@ export class SessionApplier {
     this.version++;
   }
 
-  /** The regular session opens. */
-  open(atMs: number): void {
-    this.#target.setSession({ active: true });
+  /** The regular session opens (`open`), closes (`close`), or the day's replayed time is over (`day_end`). */
+  boundary(kind: 'open' | 'close' | 'day_end', atMs: number): void {
+    if (kind === 'day_end') {
+      if (this.date !== null) this.daysDone.push(this.date);
+    } else {
+      this.#target.setSession({ active: kind === 'open' });
+    }
     this.#target.advanceTo(atMs);
-    this.phase = 'open';
+    this.phase = kind === 'open' ? 'open' : kind === 'close' ? 'post_market' : 'closed';
     this.version++;
   }
 
@@ -163,22 +167,6 @@ export class SessionApplier {
   outside(count: number): void {
     if (count === 0) return;
     this.barsOutsideScope += count;
-    this.version++;
-  }
-
-  /** The regular session closes. */
-  close(atMs: number): void {
-    this.#target.setSession({ active: false });
-    this.#target.advanceTo(atMs);
-    this.phase = 'post_market';
-    this.version++;
-  }
-
-  /** The day's replayed time is over. */
-  endDay(atMs: number): void {
-    this.#target.advanceTo(atMs);
-    if (this.date !== null) this.daysDone.push(this.date);
-    this.phase = 'closed';
     this.version++;
   }
 

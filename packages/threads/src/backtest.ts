@@ -1,4 +1,3 @@
-import { type Json, JsonMemo, type ToJsonOptions } from '@sys/core';
 import type { Bar, BarSource } from '@sys/market-data';
 import {
   type IsoDate,
@@ -10,12 +9,12 @@ import {
   type Speed,
 } from '@sys/market-time';
 import type { SessionData } from '@sys/session-data';
-import { SessionApplier, type SessionTarget, scopeBounds, Timing } from './apply.js';
+import { scopeBounds, Timing } from './apply.js';
+import { type JsonFields, type RoleName, type RoleSpec, RunBase } from './base.js';
 import { RunStateError } from './errors.js';
 import { Pacer } from './pacer.js';
-import { barBatches, ReadAhead, type ReadAheadStats } from './read-ahead.js';
-import { type RoleName, roleJson, ThreadsProjection } from './roles.js';
-import { type Run, RunLifecycle, type RunProgress, type RunState } from './run.js';
+import { barBatches, ReadAhead } from './read-ahead.js';
+import type { Run, RunEvent } from './run.js';
 import { nyStamp, ScopeFilter } from './scope.js';
 
 /** Options of a {@link Backtest}. */
@@ -59,12 +58,6 @@ interface History {
   readonly keepFrom: IsoDate | null;
 }
 
-/** One step of a day, in the order the loop applies them. */
-type DayEvent =
-  | { readonly kind: 'day'; readonly atMs: number }
-  | { readonly kind: 'open' | 'close' | 'day_end'; readonly atMs: number }
-  | { readonly kind: 'minute'; readonly atMs: number };
-
 /**
  * A backtest: one replay loop that moves market time. For each trading day of the window it makes the
  * day's events in time order — the day's start (history, pre-market) at 04:00, one event at the end of every
@@ -76,12 +69,8 @@ type DayEvent =
  *
  * Stopped, market time stays where it was; started again, the run continues at the next event.
  */
-export class Backtest implements Run {
+export class Backtest extends RunBase implements Run {
   readonly mode = 'backtest' as const;
-  /** The state being filled. */
-  readonly sessionData: SessionData;
-  /** The counters and the one apply path. */
-  readonly applier: SessionApplier;
   readonly #symbols: readonly string[];
   readonly #source: BarSource;
   readonly #startDate: IsoDate;
@@ -91,30 +80,22 @@ export class Backtest implements Run {
   readonly #historyDays: number;
   readonly #days: readonly IsoDate[];
   readonly #pacer: Pacer;
-  readonly #lifecycle: RunLifecycle;
-  readonly #now: () => number;
   readonly #readAheadBars: number;
   readonly #streamTiming = new Timing();
-  readonly #threads: ThreadsProjection;
   #readAhead: ReadAhead | null = null;
   /** Market time: the instant of the last event applied. Only the loop moves it. */
   #marketMs: number | null = null;
   #dayIndex = 0;
-  #dayEvents: DayEvent[] = [];
+  #dayEvents: RunEvent[] = [];
   #eventIndex = 0;
-  #lifecycleVersion = 0;
   #activeMs = 0;
   #runStartedMs: number | null = null;
   /** Wall ms the last minute's read took. */
   #readMs = 0;
   #startPaused: boolean;
-  /** The role whose work failed, so its JSON (only) carries the error. */
-  #failedRole: RoleName | null = null;
-  #stoppedBecause: string | null = null;
-  readonly #json = new JsonMemo();
 
   constructor(options: BacktestOptions) {
-    this.sessionData = options.sessionData;
+    super('backtest', options);
     this.#symbols = [...new Set(options.symbols)].sort();
     this.#source = options.source;
     this.#startDate = options.startDate;
@@ -123,40 +104,10 @@ export class Backtest implements Run {
     this.#scope = options.scope ?? 'regular';
     this.#historyDays = Math.max(0, Math.floor(options.historyDays ?? 0));
     this.#days = this.#calendar.tradingDays(options.startDate, options.endDate);
-    this.#now = options.now ?? (() => performance.now());
     this.#readAheadBars = options.readAheadBars ?? 65_536;
-    this.#pacer = new Pacer({
-      speed: options.speed ?? 'max',
-      now: this.#now,
-      unref: options.daemon === true,
-      ...(options.yieldEveryMs === undefined ? {} : { yieldEveryMs: options.yieldEveryMs }),
-      ...(options.setTimer === undefined ? {} : { setTimer: options.setTimer }),
-    });
-    if (options.paused === true) this.#pacer.pause();
+    this.#pacer = new Pacer({ ...options, now: this.now, unref: options.daemon === true });
     this.#startPaused = options.paused === true;
-    this.applier = new SessionApplier(options.sessionData as SessionTarget, { now: this.#now });
-    this.#lifecycle = new RunLifecycle('backtest', {
-      ...(options.daemon === undefined ? {} : { daemon: options.daemon }),
-      onChange: () => {
-        this.#lifecycleVersion++;
-      },
-    });
-    this.#threads = new ThreadsProjection((debug) => this.#roles(debug));
-  }
-
-  /** Where the run is in its life. */
-  get state(): RunState {
-    return this.#lifecycle.state;
-  }
-
-  /** Why the run failed, or null. */
-  get error(): Error | null {
-    return this.#lifecycle.error;
-  }
-
-  /** True once the whole window was replayed. */
-  get ended(): boolean {
-    return this.applier.phase === 'ended';
+    if (this.#startPaused) this.#pacer.pause();
   }
 
   /** The replay speed. */
@@ -169,27 +120,18 @@ export class Backtest implements Run {
     return this.#days;
   }
 
-  /** Grows whenever anything its JSON shows changed. */
-  get version(): number {
-    return (
-      this.applier.version + this.#pacer.version + this.#lifecycleVersion + (this.#readAhead?.version ?? 0)
-    );
-  }
-
   /** Market time now: the last event's instant; null before the first. It never runs on by itself. */
   marketNowMs(): number | null {
     return this.#marketMs;
   }
 
-  /** Starts the run, or continues a stopped one at its next event. */
+  /** Starts the run (paused with `paused: true`), or continues a stopped one at its next event. */
   start(): void {
     for (const symbol of this.#symbols) this.sessionData.addSymbol(symbol);
-    this.#stoppedBecause = null;
-    this.#failedRole = null;
-    this.#lifecycle.launch((signal) => this.#loop(signal));
+    this.launch((signal) => this.#loop(signal));
     if (this.#startPaused) {
       this.#startPaused = false;
-      this.#lifecycle.move('pause');
+      this.move('pause');
     } else {
       this.#pacer.resume(); // a run stopped while paused starts running
     }
@@ -197,13 +139,13 @@ export class Backtest implements Run {
 
   /** Holds the loop before its next event. */
   pause(): void {
-    this.#lifecycle.move('pause');
+    this.move('pause');
     this.#pacer.pause();
   }
 
   /** Goes on from a pause. */
   resume(): void {
-    this.#lifecycle.move('resume');
+    this.move('resume');
     this.#pacer.resume();
   }
 
@@ -220,45 +162,19 @@ export class Backtest implements Run {
     this.#pacer.setSpeed(speed);
   }
 
-  /** Stops the loop before its next event; resolves once it has. Market time stays where it was. */
-  async stop(): Promise<void> {
-    await this.#lifecycle.stop();
+  protected override extraVersion(): number {
+    return this.#pacer.version + (this.#readAhead?.version ?? 0);
   }
 
-  /** Resolves when the run is over (window done, stopped or failed); never rejects. */
-  join(): Promise<void> {
-    return this.#lifecycle.join();
-  }
-
-  /** Progress now. */
-  progress(): RunProgress {
+  protected summary(): JsonFields {
     return {
-      state: this.state,
-      marketTimeMs: this.#marketMs,
-      barsApplied: this.applier.barsIngested,
-      ended: this.ended,
+      backtest_window: { start_date: this.#startDate, end_date: this.#endDate },
+      symbols: this.#symbols.length,
     };
   }
 
-  /** `{ state, error, speed, backtest_window, symbols, threads }`; the same frozen object while unchanged. */
-  toJson(options?: ToJsonOptions): Json {
-    return this.#json.get(options, this.version, () => ({
-      state: this.state,
-      error: this.error?.message ?? null,
-      speed: this.speed,
-      backtest_window: { start_date: this.#startDate, end_date: this.#endDate },
-      symbols: this.#symbols.length,
-      threads: this.threadsJson(options),
-    }));
-  }
-
-  /** `{ session_coordinator, data_upkeep, stream_coordinator }`, the system's `threads` part. */
-  threadsJson(options?: ToJsonOptions): Json {
-    return this.#threads.get(this.version, options);
-  }
-
   async #loop(signal: AbortSignal): Promise<void> {
-    const startedMs = this.#now();
+    const startedMs = this.now();
     this.#runStartedMs = startedMs;
     try {
       this.#readAhead ??= this.#openReadAhead();
@@ -267,13 +183,14 @@ export class Backtest implements Run {
         const window = this.#calendar.session(date) as SessionWindow;
         if (this.#eventIndex === 0) this.#dayEvents = this.#eventsOf(window);
         for (; this.#eventIndex < this.#dayEvents.length; this.#eventIndex++) {
-          const event = this.#dayEvents[this.#eventIndex] as DayEvent;
+          const event = this.#dayEvents[this.#eventIndex] as RunEvent;
           const cost = event.kind === 'minute' ? MINUTE_MS : 0;
           // Reads first, then the gate, then the apply with no await in between: a pause or stop that
           // comes while reading holds the event before anything of it is applied.
           const history = await this.#prepare(event, window);
           await this.#pacer.gate(cost, this.#marketMs !== null && event.atMs <= this.#marketMs, signal);
           this.#apply(event, window, history);
+          this.emit(event);
         }
         this.#eventIndex = 0;
       }
@@ -281,66 +198,52 @@ export class Backtest implements Run {
         await this.#readAhead.close();
         this.applier.endWindow();
       }
-    } catch (error) {
-      if (signal.aborted && error === signal.reason) throw error;
-      const cause = error instanceof Error ? error : new Error(String(error));
-      this.#stoppedBecause = cause.message;
-      const role = this.#failedRole ?? 'session_coordinator';
-      this.#failedRole = role;
-      throw new Error(`${role}: ${cause.message}`, { cause });
     } finally {
-      this.#activeMs += this.#now() - startedMs;
+      this.#activeMs += this.now() - startedMs;
       this.#runStartedMs = null;
       this.#pacer.finish();
     }
   }
 
   /** The reads an event needs before it can be applied: its minute's bars buffered, or a day's history. */
-  async #prepare(event: DayEvent, window: SessionWindow): Promise<History | null> {
+  async #prepare(event: RunEvent, window: SessionWindow): Promise<History | null> {
     if (event.kind === 'day') return this.#readHistory(window.date);
     if (event.kind !== 'minute') return null;
-    const t0 = this.#now();
-    this.#failedRole = 'stream_coordinator';
+    const t0 = this.now();
+    this.failedRole = 'stream_coordinator';
     await (this.#readAhead as ReadAhead).fill(event.atMs);
-    this.#failedRole = null;
-    this.#readMs = this.#now() - t0;
+    this.failedRole = null;
+    this.#readMs = this.now() - t0;
     return null;
   }
 
   /** Applies one event, synchronously; market time moves first, so the state shows the instant of it. */
-  #apply(event: DayEvent, window: SessionWindow, history: History | null): void {
+  #apply(event: RunEvent, window: SessionWindow, history: History | null): void {
     const a = this.applier;
     this.#marketMs = event.atMs;
     switch (event.kind) {
       case 'day':
-        this.#failedRole = 'session_coordinator';
+        this.failedRole = 'session_coordinator';
         if (history !== null) a.loadHistory(history.bySymbol, history.through, history.keepFrom);
         a.startDay(window);
         break;
       case 'minute': {
         const bars = (this.#readAhead as ReadAhead).takeBefore(event.atMs);
         this.#streamTiming.record(bars.length, this.#readMs);
-        this.#failedRole = 'data_upkeep';
+        this.failedRole = 'data_upkeep';
         a.minute(bars, event.atMs);
         break;
       }
-      case 'open':
-        a.open(event.atMs);
-        break;
-      case 'close':
-        a.close(event.atMs);
-        break;
-      case 'day_end':
-        a.endDay(event.atMs);
-        break;
+      default:
+        a.boundary(event.kind, event.atMs);
     }
-    this.#failedRole = null;
+    this.failedRole = null;
   }
 
   /** A day's events in time order; at one instant the minute that ends there comes first. */
-  #eventsOf(window: SessionWindow): DayEvent[] {
+  #eventsOf(window: SessionWindow): RunEvent[] {
     const { startMs, endMs } = scopeBounds(window, this.#scope);
-    const events: DayEvent[] = [{ kind: 'day', atMs: window.preMarketStartMs }];
+    const events: RunEvent[] = [{ kind: 'day', atMs: window.preMarketStartMs }];
     let opened = false;
     for (let t = startMs + MINUTE_MS; t <= endMs; t += MINUTE_MS) {
       if (!opened && window.regularOpenMs < t) {
@@ -363,7 +266,7 @@ export class Backtest implements Run {
         startDate: this.#startDate,
         endDate: this.#endDate,
       }),
-      { capacity: this.#readAheadBars, now: this.#now },
+      { capacity: this.#readAheadBars, now: this.now },
     );
   }
 
@@ -384,87 +287,66 @@ export class Backtest implements Run {
     for (const symbol of this.#symbols) bySymbol.set(symbol, []);
     const query = { symbols: this.#symbols, startDate: first, endDate: last };
     const filter = new ScopeFilter(cal, this.#scope);
-    this.#failedRole = 'session_coordinator';
+    this.failedRole = 'session_coordinator';
     for await (const batch of barBatches(this.#source, query)) {
       for (const bar of batch) if (filter.contains(bar.startMs)) bySymbol.get(bar.symbol)?.push(bar);
     }
-    this.#failedRole = null;
+    this.failedRole = null;
     // Stored whole, when the day starts: a stop while reading leaves no symbol with half a day of history.
     return { bySymbol, through: last, keepFrom: through === null ? null : keepFrom };
   }
 
-  #roles(debug: boolean) {
+  protected roles(): Record<RoleName, RoleSpec> {
     const a = this.applier;
     const ra = this.#readAhead;
-    const state = this.state;
-    const daemon = this.#lifecycle.daemon;
-    const failure = this.error?.cause instanceof Error ? this.error.cause : this.error;
-    const run = (role: RoleName) => ({ state, daemon, error: this.#failedRole === role ? failure : null });
-    const queues: Record<string, ReadAheadStats> = ra === null ? {} : { read_ahead: ra.stats() };
-    const running = this.#runStartedMs === null ? 0 : this.#now() - this.#runStartedMs;
+    const running = this.#runStartedMs === null ? 0 : this.now() - this.#runStartedMs;
     const activeS = (this.#activeMs + running) / 1000;
-    const last =
-      this.#days.length === 0 ? null : (this.#days[Math.min(this.#dayIndex, this.#days.length - 1)] ?? null);
+    const cause = this.error?.cause;
     return {
-      session_coordinator: roleJson(
-        'session_coordinator',
-        run('session_coordinator'),
-        {
-          fields: {
-            date: a.date ?? last,
-            phase: a.phase,
-            start_date: this.#startDate,
-            end_date: this.#endDate,
-            trading_days: this.#days.length,
-            days_done: a.daysDone.length,
-            last_day_done: a.daysDone[a.daysDone.length - 1] ?? null,
-            history_days: this.#historyDays,
-            history_through: a.historyThrough,
-            history_bars_loaded: a.historyBars,
-            stopped_because: this.#stoppedBecause,
-          },
-          timing: a.sessionTiming.stats(),
+      session_coordinator: {
+        fields: {
+          date: a.date ?? this.#days[0] ?? null,
+          phase: a.phase,
+          start_date: this.#startDate,
+          end_date: this.#endDate,
+          trading_days: this.#days.length,
+          days_done: a.daysDone.length,
+          last_day_done: a.daysDone[a.daysDone.length - 1] ?? null,
+          history_days: this.#historyDays,
+          history_through: a.historyThrough,
+          history_bars_loaded: a.historyBars,
+          stopped_because: cause instanceof Error ? cause.message : null,
         },
-        debug,
-      ),
-      data_upkeep: roleJson(
-        'data_upkeep',
-        run('data_upkeep'),
-        {
-          fields: {
-            bars_ingested: a.barsIngested,
-            minutes_ingested: a.minutesIngested,
-            bars_folded: a.barsFolded,
-            market_time: nyStamp(a.appliedThroughMs),
-            // Applied in the same step as released: the upkeep can never lag behind the stream.
-            lag: { bars: 0, market_ms: 0, bars_read_ahead: ra?.stats().depth ?? 0 },
-          },
-          timing: a.upkeepTiming.stats(),
+        timing: a.sessionTiming.stats(),
+      },
+      data_upkeep: {
+        fields: {
+          bars_ingested: a.barsIngested,
+          minutes_ingested: a.minutesIngested,
+          bars_folded: a.barsFolded,
+          market_time: nyStamp(a.appliedThroughMs),
+          // Applied in the same step as released: the upkeep can never lag behind the stream.
+          lag: { bars: 0, market_ms: 0, bars_read_ahead: ra?.stats().depth ?? 0 },
         },
-        debug,
-      ),
-      stream_coordinator: roleJson(
-        'stream_coordinator',
-        run('stream_coordinator'),
-        {
-          fields: {
-            speed: this.speed,
-            scope: this.#scope,
-            start_date: this.#startDate,
-            end_date: this.#endDate,
-            symbols: this.#symbols.length,
-            market_time: nyStamp(this.#marketMs),
-            bars_released: a.barsIngested,
-            minutes_released: a.minutesIngested,
-            bars_outside_scope: a.barsOutsideScope,
-            bars_per_second: activeS > 0 ? Math.round(a.barsIngested / activeS) : 0,
-            exhausted: ra?.exhausted ?? false,
-          },
-          timing: this.#streamTiming.stats(),
-          queues,
+        timing: a.upkeepTiming.stats(),
+      },
+      stream_coordinator: {
+        fields: {
+          speed: this.speed,
+          scope: this.#scope,
+          start_date: this.#startDate,
+          end_date: this.#endDate,
+          symbols: this.#symbols.length,
+          market_time: nyStamp(this.#marketMs),
+          bars_released: a.barsIngested,
+          minutes_released: a.minutesIngested,
+          bars_outside_scope: a.barsOutsideScope,
+          bars_per_second: activeS > 0 ? Math.round(a.barsIngested / activeS) : 0,
+          exhausted: ra?.exhausted ?? false,
         },
-        debug,
-      ),
+        timing: this.#streamTiming.stats(),
+        queues: ra === null ? {} : { read_ahead: ra.stats() },
+      },
     };
   }
 }

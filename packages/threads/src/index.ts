@@ -7,9 +7,9 @@ export {
   type TimingStats,
 } from './apply.js';
 export { Backtest, type BacktestOptions, runBacktest } from './backtest.js';
+export { type JsonFields, ROLE_NAMES, type RoleName, type RoleSpec, RunBase } from './base.js';
 export { RunStateError, RunStoppedError, StreamOrderError } from './errors.js';
 export { LiveRun, type LiveRunOptions } from './live.js';
 export { Pacer, type PacerOptions } from './pacer.js';
 export { barBatches, ReadAhead, type ReadAheadStats } from './read-ahead.js';
-export { ROLE_NAMES } from './roles.js';
-export { type Run, RunLifecycle, type RunProgress, type RunState } from './run.js';
+export type { Run, RunEvent, RunProgress, RunState } from './run.js';

@@ -1,4 +1,3 @@
-import type { Json, ToJsonOptions } from '@sys/core';
 import { type Bar, barLabel, validateBar } from '@sys/market-data';
 import {
   type Clock,
@@ -11,10 +10,10 @@ import {
   type SessionWindow,
 } from '@sys/market-time';
 import type { SessionData } from '@sys/session-data';
-import { SessionApplier, type SessionTarget, scopeBounds, Timing } from './apply.js';
+import { scopeBounds, Timing } from './apply.js';
+import { type JsonFields, type RoleName, type RoleSpec, RunBase } from './base.js';
 import { RunStateError } from './errors.js';
-import { roleJson, ThreadsProjection } from './roles.js';
-import { type Run, RunLifecycle, type RunProgress, type RunState } from './run.js';
+import type { Run } from './run.js';
 import { nyStamp } from './scope.js';
 
 /** Options of a {@link LiveRun}. */
@@ -46,21 +45,16 @@ export interface LiveRunOptions {
  * future waits). Paused, nothing is applied and arriving bars wait, in order, until `resume` — none is
  * dropped. Live time cannot be stepped or sped up: those calls are refused with a clear error.
  */
-export class LiveRun implements Run {
+export class LiveRun extends RunBase implements Run {
   readonly mode = 'live' as const;
-  /** The state being filled. */
-  readonly sessionData: SessionData;
-  /** The counters and the one apply path. */
-  readonly applier: SessionApplier;
+  /** Live time runs at the wall clock's pace: no speed. */
+  readonly speed = null;
   readonly #symbols: ReadonlySet<string>;
   readonly #feed: AsyncIterable<Bar> | undefined;
   readonly #clock: Clock;
   readonly #calendar: NyseCalendar;
   readonly #scope: ReplayScope;
   readonly #tickMs: number;
-  readonly #now: () => number;
-  readonly #lifecycle: RunLifecycle;
-  readonly #threads: ThreadsProjection;
   readonly #feedTiming = new Timing();
   /** Bars accepted and not applied yet (their minute has not ended, or the run is paused). */
   #pending: Bar[] = [];
@@ -73,47 +67,13 @@ export class LiveRun implements Run {
   #version = 0;
 
   constructor(options: LiveRunOptions) {
-    this.sessionData = options.sessionData;
+    super('live run', options);
     this.#symbols = new Set(options.symbols);
     this.#feed = options.feed;
     this.#clock = options.clock ?? new LiveClock();
     this.#calendar = options.calendar ?? options.sessionData.calendar ?? new NyseCalendar();
     this.#scope = options.scope ?? 'regular';
     this.#tickMs = Math.max(1, options.tickMs ?? 1000);
-    this.#now = options.now ?? (() => performance.now());
-    this.applier = new SessionApplier(options.sessionData as SessionTarget, { now: this.#now });
-    this.#lifecycle = new RunLifecycle('live run', {
-      ...(options.daemon === undefined ? {} : { daemon: options.daemon }),
-      onChange: () => {
-        this.#version++;
-      },
-    });
-    this.#threads = new ThreadsProjection((debug) => this.#roles(debug));
-  }
-
-  /** Where the run is in its life. */
-  get state(): RunState {
-    return this.#lifecycle.state;
-  }
-
-  /** Why the run failed, or null. */
-  get error(): Error | null {
-    return this.#lifecycle.error;
-  }
-
-  /** A live session never ends by itself. */
-  get ended(): boolean {
-    return false;
-  }
-
-  /** Live time runs at the wall clock's pace: no speed. */
-  get speed(): null {
-    return null;
-  }
-
-  /** Grows whenever anything its JSON shows changed. */
-  get version(): number {
-    return this.applier.version + this.#version;
   }
 
   /** Market time: the clock while the run moves, frozen at the last tick once paused or over. */
@@ -124,18 +84,18 @@ export class LiveRun implements Run {
   /** Starts: sets up today's session and begins ticking (and reading the feed, if any). */
   start(): void {
     for (const symbol of this.#symbols) this.sessionData.addSymbol(symbol);
-    this.#lifecycle.launch((signal) => this.#run(signal));
+    this.launch((signal) => this.#run(signal));
     this.#tick();
   }
 
   /** Holds the session: nothing is applied and market time stands still until `resume`. */
   pause(): void {
-    this.#lifecycle.move('pause');
+    this.move('pause');
   }
 
   /** Goes on: applies what arrived meanwhile and catches market time up with the clock. */
   resume(): void {
-    this.#lifecycle.move('resume');
+    this.move('resume');
     this.#tick();
   }
 
@@ -157,16 +117,6 @@ export class LiveRun implements Run {
       'a live run follows the wall clock; speed works in backtests',
       'live run',
     );
-  }
-
-  /** Stops ticking and reading the feed; resolves once stopped. Market time stays at the last tick. */
-  async stop(): Promise<void> {
-    await this.#lifecycle.stop();
-  }
-
-  /** Resolves when the run is over (stopped or failed); never rejects. */
-  join(): Promise<void> {
-    return this.#lifecycle.join();
   }
 
   /**
@@ -192,32 +142,6 @@ export class LiveRun implements Run {
     if (this.state === 'running') this.#applyDue(this.#clock.nowMs());
   }
 
-  /** Progress now. */
-  progress(): RunProgress {
-    return {
-      state: this.state,
-      marketTimeMs: this.#marketMs,
-      barsApplied: this.applier.barsIngested,
-      ended: false,
-    };
-  }
-
-  /** `{ state, error, speed, symbols, threads }`. */
-  toJson(options?: ToJsonOptions): Json {
-    return {
-      state: this.state,
-      error: this.error?.message ?? null,
-      speed: null,
-      symbols: this.#symbols.size,
-      threads: this.threadsJson(options),
-    };
-  }
-
-  /** `{ session_coordinator, data_upkeep, stream_coordinator }`, the system's `threads` part. */
-  threadsJson(options?: ToJsonOptions): Json {
-    return this.#threads.get(this.version, options);
-  }
-
   async #run(signal: AbortSignal): Promise<void> {
     const feed = this.#feed === undefined ? Promise.resolve() : this.#readFeed(this.#feed, signal);
     const ticks = (async () => {
@@ -233,7 +157,7 @@ export class LiveRun implements Run {
   async #readFeed(feed: AsyncIterable<Bar>, signal: AbortSignal): Promise<void> {
     for await (const bar of feed) {
       if (signal.aborted) return;
-      const t0 = this.#now();
+      const t0 = this.now();
       try {
         this.push(bar);
       } catch (error) {
@@ -242,7 +166,7 @@ export class LiveRun implements Run {
         this.#lastRejection = (error as Error).message;
         this.#version++;
       }
-      this.#feedTiming.record(1, this.#now() - t0);
+      this.#feedTiming.record(1, this.now() - t0);
     }
   }
 
@@ -255,18 +179,25 @@ export class LiveRun implements Run {
     if (date !== this.#date) {
       this.#date = date;
       this.#window = this.#calendar.session(date);
-      if (this.#window !== null) a.startDay(this.#window);
-      else this.sessionData.setSession({ date, active: false, ended: false });
+      if (this.#window !== null) {
+        a.startDay(this.#window);
+        this.emit({ kind: 'day', atMs: this.#window.preMarketStartMs });
+      } else this.sessionData.setSession({ date, active: false, ended: false });
     }
     const w = this.#window;
     if (w !== null) {
       const { endMs } = scopeBounds(w, this.#scope);
-      if (a.phase === 'pre_market' && now >= w.regularOpenMs) a.open(w.regularOpenMs);
-      if (a.phase === 'open' && now >= w.regularCloseMs) a.close(w.regularCloseMs);
-      if (a.phase === 'post_market' && now >= endMs) a.endDay(endMs);
+      if (a.phase === 'pre_market' && now >= w.regularOpenMs) this.#boundary('open', w.regularOpenMs);
+      if (a.phase === 'open' && now >= w.regularCloseMs) this.#boundary('close', w.regularCloseMs);
+      if (a.phase === 'post_market' && now >= endMs) this.#boundary('day_end', endMs);
     }
     this.#applyDue(now);
     this.#moveTo(now, false);
+  }
+
+  #boundary(kind: 'open' | 'close' | 'day_end', atMs: number): void {
+    this.applier.boundary(kind, atMs);
+    this.emit({ kind, atMs });
   }
 
   /** Applies, in time order, the pending bars whose minute has ended by `now`. */
@@ -291,6 +222,7 @@ export class LiveRun implements Run {
       let j = i;
       while (j < inScope.length && (inScope[j] as Bar).startMs === startMs) j++;
       this.applier.minute(inScope.slice(i, j), startMs + MINUTE_MS);
+      this.emit({ kind: 'minute', atMs: startMs + MINUTE_MS });
       i = j;
     }
     this.#moveTo(now, true);
@@ -305,58 +237,50 @@ export class LiveRun implements Run {
     this.#version++;
   }
 
-  #roles(debug: boolean) {
+  protected override extraVersion(): number {
+    return this.#version;
+  }
+
+  protected summary(): JsonFields {
+    return { symbols: this.#symbols.size };
+  }
+
+  protected roles(): Record<RoleName, RoleSpec> {
     const a = this.applier;
-    const run = { state: this.state, error: this.error, daemon: this.#lifecycle.daemon };
     return {
-      session_coordinator: roleJson(
-        'session_coordinator',
-        run,
-        {
-          fields: {
-            date: a.date,
-            phase: a.phase,
-            days_done: a.daysDone.length,
-            last_day_done: a.daysDone[a.daysDone.length - 1] ?? null,
-          },
-          timing: a.sessionTiming.stats(),
+      session_coordinator: {
+        fields: {
+          date: a.date,
+          phase: a.phase,
+          days_done: a.daysDone.length,
+          last_day_done: a.daysDone[a.daysDone.length - 1] ?? null,
         },
-        debug,
-      ),
-      data_upkeep: roleJson(
-        'data_upkeep',
-        run,
-        {
-          fields: {
-            bars_ingested: a.barsIngested,
-            minutes_ingested: a.minutesIngested,
-            bars_folded: a.barsFolded,
-            market_time: nyStamp(a.appliedThroughMs),
-            lag: { bars: this.#pending.length, market_ms: 0, bars_read_ahead: 0 },
-          },
-          timing: a.upkeepTiming.stats(),
+        timing: a.sessionTiming.stats(),
+      },
+      data_upkeep: {
+        fields: {
+          bars_ingested: a.barsIngested,
+          minutes_ingested: a.minutesIngested,
+          bars_folded: a.barsFolded,
+          market_time: nyStamp(a.appliedThroughMs),
+          lag: { bars: this.#pending.length, market_ms: 0, bars_read_ahead: 0 },
         },
-        debug,
-      ),
-      stream_coordinator: roleJson(
-        'stream_coordinator',
-        run,
-        {
-          fields: {
-            speed: null,
-            scope: this.#scope,
-            symbols: this.#symbols.size,
-            market_time: nyStamp(this.#marketMs),
-            bars_received: this.#received,
-            bars_rejected: this.#rejected,
-            last_rejection: this.#lastRejection,
-            bars_outside_scope: a.barsOutsideScope,
-            bars_pending: this.#pending.length,
-          },
-          timing: this.#feedTiming.stats(),
+        timing: a.upkeepTiming.stats(),
+      },
+      stream_coordinator: {
+        fields: {
+          speed: null,
+          scope: this.#scope,
+          symbols: this.#symbols.size,
+          market_time: nyStamp(this.#marketMs),
+          bars_received: this.#received,
+          bars_rejected: this.#rejected,
+          last_rejection: this.#lastRejection,
+          bars_outside_scope: a.barsOutsideScope,
+          bars_pending: this.#pending.length,
         },
-        debug,
-      ),
+        timing: this.#feedTiming.stats(),
+      },
     };
   }
 }

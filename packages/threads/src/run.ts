@@ -1,13 +1,5 @@
-import {
-  type Json,
-  type LifecycleState,
-  type LifecycleTrigger,
-  type Serializable,
-  type ToJsonOptions,
-  transition,
-} from '@sys/core';
+import type { Json, LifecycleState, Serializable, ToJsonOptions } from '@sys/core';
 import type { Speed } from '@sys/market-time';
-import { RunStoppedError } from './errors.js';
 
 /**
  * Where a run is in its life, by the kernel's one lifecycle table: `created → running ⇄ paused →
@@ -25,6 +17,14 @@ export interface RunProgress {
   readonly barsApplied: number;
   /** True once a backtest replayed its whole window (always false live). */
   readonly ended: boolean;
+}
+
+/** An event the run applied: what it was and the market instant it was applied at. */
+export interface RunEvent {
+  /** `day` (a trading day starts), `open`, `minute` (a minute ended: its bars applied), `close`, `day_end`. */
+  readonly kind: 'day' | 'open' | 'minute' | 'close' | 'day_end';
+  /** Market time of the event, epoch ms. */
+  readonly atMs: number;
 }
 
 /**
@@ -62,91 +62,9 @@ export interface Run extends Serializable {
   progress(): RunProgress;
   /** The system's `threads` part: the three roles as projections of the run's counters. */
   threadsJson(options?: ToJsonOptions): Json;
-}
-
-/**
- * The lifecycle plumbing both kinds of run share: state by the table above, the stop signal, the promise
- * `join` gives, and a handle that keeps the process alive while a non-daemon run is alive.
- */
-export class RunLifecycle {
-  readonly #name: string;
-  readonly #daemon: boolean;
-  readonly #onChange: (state: RunState) => void;
-  #state: RunState = 'created';
-  #error: Error | null = null;
-  #controller: AbortController | null = null;
-  #done: Promise<void> = Promise.resolve();
-  #keepAlive: ReturnType<typeof setInterval> | null = null;
-
-  constructor(name: string, options: { daemon?: boolean; onChange: (state: RunState) => void }) {
-    this.#name = name;
-    this.#daemon = options.daemon === true;
-    this.#onChange = options.onChange;
-  }
-
-  /** The state now. */
-  get state(): RunState {
-    return this.#state;
-  }
-
-  /** Why the last run failed, or null. */
-  get error(): Error | null {
-    return this.#error;
-  }
-
-  /** Whether it lets the process exit while alive. */
-  get daemon(): boolean {
-    return this.#daemon;
-  }
-
-  /** Moves by the kernel's table (a refused trigger throws LifecycleError naming state and trigger). */
-  move(trigger: LifecycleTrigger): RunState {
-    const next = transition(this.#state, trigger, `the ${this.#name}`);
-    if (next !== this.#state) {
-      this.#state = next;
-      this.#onChange(next);
-    }
-    return next;
-  }
-
-  /** Starts `body` with a fresh stop signal; its end (or failure) ends the run. */
-  launch(body: (signal: AbortSignal) => Promise<void>): void {
-    this.move('start');
-    this.move('started');
-    this.#error = null;
-    const controller = new AbortController();
-    this.#controller = controller;
-    if (!this.#daemon) this.#keepAlive = setInterval(() => {}, 2 ** 30);
-    this.#done = this.#execute(body, controller.signal);
-  }
-
-  /** Aborts the body's waits and resolves when it has ended; a run never started just stops. */
-  stop(): Promise<void> {
-    const before = this.#state;
-    this.move('stop');
-    if (before === 'running' || before === 'paused') this.#controller?.abort(new RunStoppedError(this.#name));
-    return this.#done;
-  }
-
-  /** Resolves when the current body has ended; never rejects. */
-  join(): Promise<void> {
-    return this.#done;
-  }
-
-  async #execute(body: (signal: AbortSignal) => Promise<void>, signal: AbortSignal): Promise<void> {
-    let failure: Error | null = null;
-    try {
-      await null; // launch() returns before any of the body runs
-      await body(signal);
-    } catch (error) {
-      // A stop aborts waits with our own reason: that is a clean stop, anything else is a failure.
-      if (!(signal.aborted && error === signal.reason)) {
-        failure = error instanceof Error ? error : new Error(String(error));
-      }
-    }
-    if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
-    this.#keepAlive = null;
-    this.#error = failure;
-    this.move(failure === null ? 'stopped' : 'fail');
-  }
+  /**
+   * Calls `listener` after each event is applied, synchronously, before the next: a reader that wants
+   * every minute (a delta per market minute) reads here. Returns the function that removes it.
+   */
+  onEvent(listener: (event: RunEvent) => void): () => void;
 }
