@@ -218,6 +218,28 @@ describe('the shell on piped stdin', () => {
     expect(stderr.text).toContain('line 3: cannot step while the system is running');
   });
 
+  it('system wait while paused returns at once and says why', async () => {
+    const { code, stderr } = await run([], {
+      stdin: 'system start --speed 1\nsystem pause\nsystem wait\nsystem stop\n',
+    });
+    expect(code).toBe(0);
+    expect(stderr.text).toMatch(
+      /system wait: the session is paused at .* ET; `system resume` or `system step N` first/,
+    );
+  });
+
+  it('a second system start in the shell is a new run of the same session: epoch_changed, seq goes on', async () => {
+    const { code, stdout } = await run([], {
+      stdin: 'system start\nsystem wait\nsystem json\nsystem start\nsystem wait\nsystem json\n',
+    });
+    expect(code).toBe(0);
+    const [first, second] = stdout.json();
+    expect(at(first, '_metadata', 'reason')).toBe('new_consumer');
+    expect(at(second, '_metadata', 'reason')).toBe('epoch_changed');
+    expect(at(second, '_metadata', 'epoch')).not.toBe(at(first, '_metadata', 'epoch'));
+    expect(Number(at(second, '_metadata', 'seq'))).toBeGreaterThan(Number(at(first, '_metadata', 'seq')));
+  });
+
   it('help and exit', async () => {
     const { code, stdout } = await run([], { stdin: 'help system json\nexit\nhelp\n' });
     expect(code).toBe(0);

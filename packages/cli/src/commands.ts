@@ -98,6 +98,14 @@ function statusJson(manager: SystemManager | undefined): Json {
 
 /** Waits for the run to end, showing market time and bars/s on a terminal; Ctrl-C rejects with CancelledError. */
 async function waitForRun(manager: SystemManager, ctx: SysContext, command: string): Promise<void> {
+  if (manager.state === 'paused') {
+    // Nothing moves while paused: waiting would never end.
+    ctx.out.note(
+      `${command}: the session is paused at ${marketTime(manager.progress().marketTimeMs) ?? 'its start'}; ` +
+        '`system resume` or `system step N` first',
+    );
+    return;
+  }
   const show = () => {
     const p = manager.progress();
     ctx.out.progress(
@@ -124,7 +132,7 @@ async function waitForRun(manager: SystemManager, ctx: SysContext, command: stri
 function startedNote(manager: SystemManager): string {
   const c = manager.config;
   const w = c.backtest === undefined ? '' : ` ${c.backtest.start_date} → ${c.backtest.end_date}`;
-  return `started ${c.symbols.join(', ')}${w} at speed ${String(c.speed)}`;
+  return `started ${c.symbols.join(', ')}${w} at speed ${String(manager.speed)}`;
 }
 
 function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
@@ -225,10 +233,13 @@ const systemStep = define({
     }),
   },
   examples: ['system step', 'system step 15'],
-  handler: (args, ctx) => {
+  handler: async (args, ctx) => {
     const manager = ctx.session.require('system step');
-    manager.step(args.minutes);
-    ctx.out.note(`stepped ${args.minutes} minute${args.minutes === 1 ? '' : 's'}`);
+    await manager.step(args.minutes); // resolves once the minutes are applied
+    const at = marketTime(manager.progress().marketTimeMs);
+    ctx.out.note(
+      `stepped ${args.minutes} minute${args.minutes === 1 ? '' : 's'}${at === null ? '' : ` to ${at}`}`,
+    );
   },
 });
 

@@ -22,8 +22,8 @@ export interface CliSessionOptions {
 const ACTIVE = new Set(['starting', 'running', 'paused']);
 
 /**
- * What the shell holds between commands: at most one SystemManager. `system start` and `backtest run`
- * replace a finished one; the last one stays for `system json` and `status` after its run ends.
+ * What the shell holds between commands: at most one SystemManager, made by the first `system start` or
+ * `backtest run`; later ones start a new run of it. It stays for `system json` and `status` after a run ends.
  */
 export class CliSession {
   /** The consumer name `system json` diffs against unless `--consumer` says otherwise. */
@@ -70,9 +70,16 @@ export class CliSession {
         '`system stop` it first',
       );
     }
-    const manager = this.#create(config);
-    await manager.start();
-    this.#manager = manager;
+    // One manager for the whole shell: a new session is a new run of it, so consumers see `epoch_changed`
+    // and their seq goes on, instead of a new manager that starts them again at 1.
+    let manager = this.#manager;
+    if (manager === undefined) {
+      manager = this.#create(config);
+      await manager.start();
+      this.#manager = manager;
+    } else {
+      await manager.start(config);
+    }
     manager.done().then(
       () => {
         if (this.#manager === manager && manager.progress().ended)

@@ -5,10 +5,3 @@ export class SystemStateError extends SysError {
     super('SYSTEM_STATE', `cannot ${action} while the system is ${state}: ${hint}`);
   }
 }
-
-/** A bar pushed in live mode that could not be read (NDJSON line, missing field). */
-export class LiveInputError extends SysError {
-  constructor(where: string, detail: string) {
-    super('LIVE_INPUT', `${where}: ${detail}`);
-  }
-}

@@ -9,9 +9,8 @@ export {
   type SourceConfig,
   sampleConfig,
 } from './config.js';
-export { LiveInputError, SystemStateError } from './errors.js';
+export { SystemStateError } from './errors.js';
 export {
-  barFromJsonLine,
   type SystemJsonOptions,
   SystemManager,
   type SystemManagerOptions,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Json } from '@sys/core';
 import { applyPatch, type Envelope } from '@sys/diff-tracker';
 import { samplePath } from '@sys/market-data/samples';
+import { formatNyTime } from '@sys/market-time';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, sampleConfig } from './config.js';
 import { SystemStateError } from './errors.js';
@@ -92,7 +93,7 @@ describe('the bundled AAPL day replayed at max', () => {
     const poll = (name: string, debug: boolean) => {
       const { envelope } = sm.read(name, { debug });
       held[name] = rebuild(held[name], envelope);
-      expect(held[name]).toEqual(wire(sm.state_json({ debug })));
+      expect(held[name]).toEqual(wire(sm.stateJson({ debug })));
       return envelope;
     };
     await sm.start();
@@ -171,16 +172,62 @@ describe('lifecycle', () => {
     await sm.stop();
   });
 
+  it('a finished run keeps its clock: market time and generated_at do not run on after the end or a stop', async () => {
+    const sm = new SystemManager(sampleConfig({ speed: 100_000, sessions: 'regular' }), {});
+    await sm.start();
+    await sm.done();
+    const end = sm.toJson({ complete: true }) as Obj;
+    expect((end._metadata as Obj).generated_at).toBe('2025-07-02T20:00:00.000Z'); // the 16:00 New York close
+    await new Promise((r) => setTimeout(r, 60)); // at 100,000× that would be 100 market minutes
+    const later = sm.toJson({ complete: true }) as Obj;
+    expect((later._metadata as Obj).generated_at).toBe('2025-07-02T20:00:00.000Z');
+    expect(sm.progress().marketTimeMs).toBe(Date.parse('2025-07-02T20:00:00.000Z'));
+    const stopped = new SystemManager(sampleConfig({ speed: 60 }), {});
+    await stopped.start();
+    await new Promise((r) => setTimeout(r, 50));
+    await stopped.stop();
+    const at = stopped.progress().marketTimeMs;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(stopped.progress().marketTimeMs).toBe(at);
+  });
+
+  it('a second start with a new config keeps the manager: consumers see epoch_changed and seq goes on', async () => {
+    const sm = new SystemManager(sampleConfig(), {});
+    await sm.start();
+    await sm.done();
+    const first = sm.read('web').envelope;
+    expect(first).toMatchObject({ t: 'snapshot', reason: 'new_consumer' });
+    await sm.start(sampleConfig({ sessions: 'regular' }));
+    await sm.done();
+    expect(sm.config.sessions).toBe('regular');
+    const again = sm.read('web').envelope;
+    expect(again).toMatchObject({ t: 'snapshot', reason: 'epoch_changed' });
+    expect(again.epoch).not.toBe(first.epoch);
+    expect(again.t === 'snapshot' ? again.seq : -1).toBeGreaterThan(
+      first.t === 'snapshot' ? first.seq : first.to,
+    );
+    await expect(sm.start(sampleConfig())).resolves.toBeUndefined(); // over: a third run is fine
+    await sm.stop();
+    await sm.start(sampleConfig({ speed: 1 }));
+    await expect(sm.start(sampleConfig())).rejects.toThrow(/stop` it first/);
+    await sm.stop();
+  });
+
   it('pause, step while paused, resume, and speed changes take effect', async () => {
     const sm = new SystemManager(sampleConfig({ speed: 1 }), {});
     await sm.start();
     sm.pause();
     sm.pause();
     expect(sm.state).toBe('paused');
+    await sm.step(1); // paused before the first event: a first step starts the day (04:00) and its 04:01 minute
     const before = sm.progress().marketTimeMs ?? 0;
-    sm.step(5);
-    for (let i = 0; i < 50; i++) await tick();
+    expect(formatNyTime(before)).toBe('04:01:00');
+    await sm.step(5); // resolves once the five minutes are applied
     expect((sm.progress().marketTimeMs ?? 0) - before).toBe(5 * 60_000);
+    // …and an immediate read shows them: the state's clock and the envelope's time are the stepped minute.
+    const now = sm.toJson({ complete: true }) as Obj;
+    expect((now._metadata as Obj).generated_at).toBe(new Date(before + 5 * 60_000).toISOString());
+    expect(((now.session_data as Obj).session as Obj).time).toBe(formatNyTime(before + 5 * 60_000));
     expect(sm.state).toBe('paused');
     sm.setSpeed('max');
     sm.resume();
@@ -193,32 +240,28 @@ describe('lifecycle', () => {
   it('pause and stop when not running are typed errors or no-ops, never hangs', async () => {
     const sm = new SystemManager(sampleConfig(), {});
     expect(() => sm.pause()).toThrow(SystemStateError);
-    expect(() => sm.step()).toThrow(/pause the backtest first/);
+    await expect(sm.step()).rejects.toThrow(/pause the backtest first/);
     expect(() => sm.setSpeed(0)).toThrow(/speed/);
     await sm.stop();
     expect(sm.state).toBe('stopped');
   });
 
   it('pause at the close, then resume to the end', async () => {
-    const sm = new SystemManager(sampleConfig(), {});
+    const sm = new SystemManager(sampleConfig({ speed: 1 }), {});
     await sm.start();
-    while (
-      sm.state === 'running' &&
-      !(
-        sm.progress().marketTimeMs !== null &&
-        new Date(sm.progress().marketTimeMs ?? 0).toISOString() >= '2025-07-02T19:59:00'
-      )
-    ) {
-      await tick();
-    }
-    // With the extended sessions the run is still going at the 16:00 close (post-market follows).
-    expect(sm.state).toBe('running');
     sm.pause();
+    const session = () => ((sm.toJson({ complete: true }) as Obj).session_data as Obj).session as Obj;
+    await sm.step(719); // 04:00 → 15:59 New York
+    expect(session()).toMatchObject({ time: '15:59:00', active: true });
+    await sm.step(1);
+    // With the extended sessions the run goes on after the 16:00 close (post-market follows), still paused.
+    expect(session()).toMatchObject({ time: '16:00:00', active: false, ended: false });
     expect(sm.state).toBe('paused');
+    sm.setSpeed('max');
     sm.resume();
     await sm.done();
     expect(sm.state).toBe('stopped');
-    expect((((sm.toJson({ complete: true }) as Obj).session_data as Obj).session as Obj).ended).toBe(true);
+    expect(session()).toMatchObject({ time: '20:00:00', ended: true });
   });
 });
 
@@ -398,5 +441,29 @@ describe('live mode', () => {
     expect(after.volume).toBe(350);
     await sm.stop();
     await sm.done();
+  });
+});
+
+describe('events', () => {
+  it('a reader on onEvent sees every minute of the day, in order, with the state already applied', async () => {
+    const sm = new SystemManager(sampleConfig({ sessions: 'regular' }), {});
+    const minutes: number[] = [];
+    const volumes: number[] = [];
+    sm.onEvent((e) => {
+      if (e.kind !== 'minute') return;
+      minutes.push(e.atMs);
+      const symbols = ((sm.toJson({ consumer: 'reader' }) as Obj).session_data as Obj | undefined)?.symbols as
+        | Obj
+        | undefined;
+      const v = (symbols?.AAPL as Obj | undefined)?.volume;
+      if (typeof v === 'number') volumes.push(v);
+    });
+    await sm.start();
+    await sm.done();
+    expect(minutes).toHaveLength(390);
+    expect(minutes.every((m, i) => i === 0 || m - (minutes[i - 1] ?? 0) === 60_000)).toBe(true);
+    // Every read was a delta holding that minute's new volume: the last one is the day's total.
+    expect(volumes).toHaveLength(390);
+    expect(volumes.at(-1)).toBe(expected.regular_session.volume);
   });
 });

@@ -1,18 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Json, Serializable, ToJsonOptions } from '@sys/core';
-import { ChangeFeed, type Envelope, type FeedRead } from '@sys/diff-tracker';
-import { type Bar, type BarSource, BarValidationError, barProblem } from '@sys/market-data';
 import {
-  type Clock,
-  LiveClock,
-  MARKET_TIME_ZONE,
-  NyseCalendar,
-  nyDateOf,
-  parseSpeed,
-  type Speed,
-} from '@sys/market-time';
+  type Json,
+  JsonMemo,
+  type LifecycleState,
+  type Serializable,
+  type ToJsonOptions,
+  transition,
+} from '@sys/core';
+import { ChangeFeed, type Envelope, type FeedRead } from '@sys/diff-tracker';
+import type { Bar, BarSource } from '@sys/market-data';
+import { barFromJsonLine } from '@sys/market-data/ndjson';
+import { type Clock, MARKET_TIME_ZONE, NyseCalendar, parseSpeed, type Speed } from '@sys/market-time';
 import { SessionData } from '@sys/session-data';
-import { Backtest } from '@sys/threads';
+import { LiveRun, ROLE_NAMES, type Run, type RunEvent } from '@sys/threads';
 import {
   ConfigError,
   isParsedConfig,
@@ -20,21 +20,21 @@ import {
   type SessionConfig,
   type SessionConfigInput,
 } from './config.js';
-import { LiveInputError, SystemStateError } from './errors.js';
-import { checkSymbols, openSource } from './sources.js';
+import { SystemStateError } from './errors.js';
+import { createRun } from './runs.js';
 
-/** Where the system is in its life. */
-export type SystemState = 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'error';
+/** Where the system is in its life (the kernel's lifecycle, from `stopped`). */
+export type SystemState = Exclude<LifecycleState, 'created'>;
 
 /** Options of a SystemManager (injected for tests; defaults suit a real run). */
 export interface SystemManagerOptions {
   /** Trading calendar (default a NyseCalendar). */
   calendar?: NyseCalendar;
-  /** Market clock of backtests (default: a BacktestClock at the config's speed). */
+  /** Market clock of live runs (default the wall clock). */
   clock?: Clock;
   /** Wall clock in ms for uptime (default Date.now). */
   wallNow?: () => number;
-  /** Workers that do not keep the process alive (default false). */
+  /** Runs that do not keep the process alive (default false). */
   daemon?: boolean;
 }
 
@@ -55,10 +55,9 @@ export interface SystemProgress {
   readonly ended: boolean;
 }
 
-const THREAD_NAMES = ['session_coordinator', 'data_upkeep', 'stream_coordinator'] as const;
 const IDLE_THREADS: Json = Object.freeze(
   Object.fromEntries(
-    THREAD_NAMES.map((name) => [
+    ROLE_NAMES.map((name) => [
       name,
       Object.freeze({
         thread_info: Object.freeze({ name, is_alive: false, daemon: false }),
@@ -70,52 +69,57 @@ const IDLE_THREADS: Json = Object.freeze(
 
 /**
  * Runs a trading session from a config and shows it as JSON: the whole state on request, then only what
- * changed since each consumer last asked. Lifecycle calls are safe at any time: start, stop and the rest
- * are serialised, repeated calls are no-ops, and a stop during a start waits for the start and undoes it.
+ * changed since each consumer last asked. It holds one {@link Run} at a time (a backtest or a live run) and
+ * is the only writer of the system's state. Lifecycle calls are safe at any time: start and stop are
+ * serialised, repeated calls are no-ops, and a stop during a start waits for the start and undoes it. A
+ * new start after a run is over keeps this manager and its consumers: a new run, a new epoch, `seq` going on.
  */
 export class SystemManager implements Serializable {
-  readonly config: SessionConfig;
   readonly #options: SystemManagerOptions;
   readonly #calendar: NyseCalendar;
   readonly #wallNow: () => number;
   readonly #feed: ChangeFeed;
+  readonly #listeners = new Set<(event: RunEvent) => void>();
+  #config: SessionConfig;
+  #speed: Speed;
   #state: SystemState = 'stopped';
   #error: Error | null = null;
   #sessionData: SessionData;
-  #backtest: Backtest | null = null;
+  #run: Run | null = null;
   #source: BarSource | null = null;
-  #liveClock: Clock | null = null;
-  #liveTimer: NodeJS.Timeout | null = null;
   #startedWallMs: number | null = null;
-  #runs = 0;
   #lifecycle: Promise<unknown> = Promise.resolve();
-  #pending: 'pause' | 'resume' | null = null;
+  #pending: 'pause' | null = null;
   #done: Promise<void> = Promise.resolve();
   #version = 0;
-  #managerCache: [string, Json][] = [
-    ['', null],
-    ['', null],
-  ];
-  #topCache: [Json[], Json][] = [
-    [[], null],
-    [[], null],
-  ];
+  readonly #managerMemo = new JsonMemo();
+  readonly #topMemo = new JsonMemo();
   #rate = { wallMs: 0, bars: 0, perSecond: 0 };
 
   constructor(config: SessionConfig | SessionConfigInput, options: SystemManagerOptions = {}) {
-    this.config = isParsedConfig(config) ? config : parseConfig(config);
+    this.#config = isParsedConfig(config) ? config : parseConfig(config);
+    this.#speed = this.#config.speed;
     this.#options = options;
     this.#calendar = options.calendar ?? new NyseCalendar();
     this.#wallNow = options.wallNow ?? Date.now;
-    this.#sessionData = new SessionData({ calendar: this.#calendar });
-    this.#sessionData.setSystem('stopped', this.config.mode);
-    const feed = this.config.feed;
-    this.#feed = new ChangeFeed((o) => this.state_json(o), {
+    this.#sessionData = this.#newSessionData();
+    const feed = this.#config.feed;
+    this.#feed = new ChangeFeed((o) => this.stateJson(o), {
       ...(feed.max_retained_bytes_per_consumer === undefined
         ? {}
         : { maxRetainedBytesPerConsumer: feed.max_retained_bytes_per_consumer }),
       ...(feed.max_consumers === undefined ? {} : { maxConsumers: feed.max_consumers }),
     });
+  }
+
+  /** The config of the current (or last) run. */
+  get config(): SessionConfig {
+    return this.#config;
+  }
+
+  /** The replay speed (the config's until `setSpeed` changes it). */
+  get speed(): Speed {
+    return this.#speed;
   }
 
   /** Where the system is in its life. */
@@ -133,37 +137,71 @@ export class SystemManager implements Serializable {
     return this.#sessionData;
   }
 
+  /** The current (or last) run, or null before the first start. */
+  get run(): Run | null {
+    return this.#run;
+  }
+
+  /**
+   * Calls `listener` after each event a run applies (a minute ended, the open, the close, a new day),
+   * synchronously and before the next, for this run and every later one: read a delta there to see every
+   * market minute. Returns the function that removes it.
+   */
+  onEvent(listener: (event: RunEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   /** The change feed behind `toJson` (consumer stats, epochs). */
   get feed(): ChangeFeed {
     return this.#feed;
   }
 
   /**
-   * Starts a run: opens the source, checks every symbol is in it, then starts the workers. Any problem is
-   * thrown before a worker starts (the state goes back to `stopped`). Starting a running system does nothing;
-   * starting a finished one starts a new run (a new epoch for every consumer).
+   * Starts a run — of `config` when given (the system must not be running), else of the current config:
+   * opens the source, checks every symbol is in it, then starts. Any problem is thrown before the run
+   * starts (the state goes back to `stopped`). Starting a running system does nothing; starting after a run
+   * is over starts a new run, and every consumer's next read is a snapshot with reason `epoch_changed`.
    */
-  start(): Promise<void> {
+  start(config?: SessionConfig | SessionConfigInput): Promise<void> {
     return this.#serial(async () => {
-      if (this.#state === 'running' || this.#state === 'paused') return;
+      if (this.#state === 'running' || this.#state === 'paused') {
+        if (config === undefined) return;
+        throw new SystemStateError('start a new session', this.#state, '`stop` it first');
+      }
+      const next =
+        config === undefined ? this.#config : isParsedConfig(config) ? config : parseConfig(config);
       this.#setState('starting');
-      let source: BarSource | null = null;
       try {
-        if (this.config.mode === 'live') {
-          this.#startLive();
-        } else {
-          source = await openSource(this.config, this.#calendar);
-          await checkSymbols(this.config, source);
-          this.#startBacktest(source);
+        this.#config = next;
+        if (config !== undefined) this.#speed = next.speed;
+        if (this.#run !== null) {
+          // A new run of the same manager: consumers keep their names; the feed says it is a new epoch.
+          this.#feed.restart();
+          this.#sessionData = this.#newSessionData();
         }
+        const made = await createRun(next, {
+          sessionData: this.#sessionData,
+          calendar: this.#calendar,
+          speed: this.#speed,
+          ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
+          ...(this.#options.daemon === undefined ? {} : { daemon: this.#options.daemon }),
+        });
+        this.#run = made.run;
+        this.#source = made.source;
+        made.run.onEvent((event) => {
+          for (const listener of this.#listeners) listener(event);
+        });
       } catch (e) {
-        await closeSource(source);
-        this.#source = null;
         this.#error = e instanceof Error ? e : new Error(String(e));
         this.#setState('stopped');
         throw e;
       }
+      const run = this.#run;
       this.#error = null;
+      this.#startedWallMs = this.#wallNow();
+      run.start();
+      this.#done = run.join().then(() => this.#finished(run));
       this.#setState('running');
       const pending = this.#pending;
       this.#pending = null;
@@ -171,58 +209,60 @@ export class SystemManager implements Serializable {
     });
   }
 
-  /** Freezes market time and the workers at once; a second pause does nothing. */
+  /** Holds the run before its next event; a second pause does nothing. */
   pause(): void {
-    if (this.#state === 'paused') return;
     if (this.#state === 'starting') {
       this.#pending = 'pause';
       return;
     }
-    if (this.#state !== 'running') throw new SystemStateError('pause', this.#state, 'start the system first');
-    this.#backtest?.pause();
+    if (this.#state === 'paused') return;
+    this.#check('pause', 'start the system first');
+    this.#run?.pause();
     this.#setState('paused');
   }
 
   /** Goes on from a pause; resuming a running system does nothing. */
   resume(): void {
-    if (this.#state === 'running') return;
     if (this.#state === 'starting') {
       this.#pending = null;
       return;
     }
-    if (this.#state !== 'paused')
-      throw new SystemStateError('resume', this.#state, 'only a paused system resumes');
-    this.#backtest?.resume();
+    if (this.#state === 'running') return;
+    this.#check('resume', 'only a paused system resumes');
+    this.#run?.resume();
     this.#setState('running');
   }
 
   /** Changes the replay speed at once (a number > 0 = market ms per wall ms, or `max`). */
   setSpeed(speed: Speed | string): void {
     const parsed = parseSpeed(speed);
-    (this.config as { speed: Speed }).speed = parsed;
-    if (this.#backtest !== null && this.#backtest.speed !== null) this.#backtest.setSpeed(parsed);
+    if (this.#run?.speed !== null && this.#run?.speed !== undefined && this.#state !== 'stopped') {
+      this.#run.setSpeed(parsed);
+    }
+    this.#speed = parsed;
     this.#version++;
   }
 
-  /** While paused, replays `minutes` more of market time, then stays paused. */
-  step(minutes = 1): void {
+  /** While paused, replays `minutes` more of market time; resolves once they are applied, still paused. */
+  async step(minutes = 1): Promise<void> {
     if (!Number.isInteger(minutes) || minutes < 1) {
       throw new SystemStateError('step', this.#state, `minutes must be a whole number >= 1, got ${minutes}`);
     }
-    const bt = this.#backtest;
-    if (this.#state !== 'paused' || bt === null) {
+    const run = this.#run;
+    if (this.#state !== 'paused' || run === null) {
       throw new SystemStateError('step', this.#state, 'pause the backtest first (system pause)');
     }
-    bt.step(minutes);
+    await run.step(minutes);
     this.#version++;
   }
 
-  /** Stops the run and every worker; stopping a stopped system does nothing. */
+  /** Stops the run; stopping a stopped system does nothing. Market time stays where the run was. */
   stop(): Promise<void> {
     return this.#serial(async () => {
       if (this.#state === 'stopped' || this.#state === 'error') return;
       this.#setState('stopping');
-      await this.#teardown();
+      await this.#run?.stop();
+      await this.#closeSource();
       this.#setState('stopped');
     });
   }
@@ -234,10 +274,10 @@ export class SystemManager implements Serializable {
     if (this.#state === 'error' && this.#error !== null) throw this.#error;
   }
 
-  /** Progress of the run: market time, bars released and bars per wall second. */
+  /** Progress of the run: market time, bars applied and bars per wall second. */
   progress(): SystemProgress {
-    const bt = this.#backtest;
-    const bars = bt?.stream.barsReleased ?? 0;
+    const p = this.#run?.progress();
+    const bars = p?.barsApplied ?? 0;
     const now = this.#wallNow();
     const r = this.#rate;
     if (now - r.wallMs >= 500) {
@@ -247,10 +287,10 @@ export class SystemManager implements Serializable {
     }
     return {
       state: this.#state,
-      marketTimeMs: this.#marketNowMs(),
+      marketTimeMs: p?.marketTimeMs ?? null,
       barsReleased: bars,
       barsPerSecond: Math.round(r.perSecond),
-      ended: bt?.ended ?? false,
+      ended: p?.ended ?? false,
     };
   }
 
@@ -263,7 +303,7 @@ export class SystemManager implements Serializable {
     const r = this.read(options.consumer ?? 'default', { complete: options.complete === true, debug });
     const e = r.envelope;
     const complete = e.t === 'snapshot';
-    const marketMs = this.#marketNowMs();
+    const marketMs = this.#run?.marketNowMs() ?? null;
     const metadata: Record<string, Json> = {
       generated_at: marketMs === null ? null : new Date(marketMs).toISOString(),
       complete,
@@ -307,20 +347,22 @@ export class SystemManager implements Serializable {
     }
   }
 
-  /** Live mode: takes one bar pushed in by the embedding program (the same validation and state). */
-  ingest(bar: Bar): void {
-    if (this.config.mode !== 'live')
-      throw new SystemStateError('ingest bars', `in ${this.config.mode} mode`, 'use mode "live"');
+  /** Live mode: takes one bar pushed in by the embedding program (checked at once, applied when due). */
+  ingest(bar: Bar, where?: string): void {
+    const run = this.#run;
+    if (!(run instanceof LiveRun)) {
+      throw new SystemStateError('ingest bars', `in ${this.#config.mode} mode`, 'use mode "live"');
+    }
     if (this.#state !== 'running' && this.#state !== 'paused') {
       throw new SystemStateError('ingest bars', this.#state, 'start the system first');
     }
-    if (!this.config.symbols.includes(bar.symbol)) {
+    if (!this.#config.symbols.includes(bar.symbol)) {
+      const at = where === undefined ? '' : ` (${where})`;
       throw new ConfigError([
-        { path: 'symbols', message: `bar for "${bar.symbol}", which is not in the config's symbols` },
+        { path: 'symbols', message: `bar for "${bar.symbol}"${at}, which is not in the config's symbols` },
       ]);
     }
-    this.#sessionData.ingest(bar);
-    this.#sessionData.foldDerived();
+    run.push(bar, where);
   }
 
   /** Live mode: reads bars as NDJSON lines (`{symbol, timestamp|start_ms, open, high, low, close, volume}`). */
@@ -330,66 +372,33 @@ export class SystemManager implements Serializable {
     for await (const text of lines) {
       line++;
       if (text.trim() === '') continue;
-      this.ingest(barFromJsonLine(text, `${sourceName}:${line}`));
+      const where = `${sourceName}:${line}`;
+      this.ingest(barFromJsonLine(text, where), where);
       n++;
     }
     return n;
   }
 
   /** The complete state (no metadata): what every consumer's envelopes rebuild. */
-  state_json(options: ToJsonOptions = {}): Json {
+  stateJson(options: ToJsonOptions = {}): Json {
     const debug = options.debug === true;
-    const face = debug ? 1 : 0;
-    const parts = [
-      this.#managerJson(debug),
-      this.#backtest?.threadsJson({ debug }) ?? IDLE_THREADS,
-      this.#sessionData.toJson({ debug }),
-    ];
-    const cache = this.#topCache[face] as [Json[], Json];
-    if (cache[1] === null || cache[0].some((p, i) => p !== parts[i])) {
-      const [system_manager, threads, session_data] = parts as [Json, Json, Json];
-      this.#topCache[face] = [parts, Object.freeze({ system_manager, threads, session_data })];
-    }
-    return (this.#topCache[face] as [Json[], Json])[1];
+    const system_manager = this.#managerJson(debug);
+    const threads = this.#run?.threadsJson({ debug }) ?? IDLE_THREADS;
+    const session_data = this.#sessionData.toJson({ debug });
+    return this.#topMemo.get(options, [system_manager, threads, session_data], () => ({
+      system_manager,
+      threads,
+      session_data,
+    }));
   }
 
-  #startBacktest(source: BarSource): void {
-    const w = this.config.backtest;
-    if (w === undefined) throw new ConfigError([{ path: 'backtest', message: 'a backtest needs a window' }]);
-    if (this.#runs > 0) {
-      this.#feed.restart();
-      this.#sessionData = new SessionData({ calendar: this.#calendar });
-    }
-    this.#runs++;
-    this.#source = source;
-    const bt = new Backtest({
-      symbols: this.config.symbols,
-      source,
-      startDate: w.start_date,
-      endDate: w.end_date,
-      sessionData: this.#sessionData,
-      speed: this.config.speed,
-      calendar: this.#calendar,
-      scope: this.config.sessions,
-      historyDays: this.config.historical_days,
-      ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
-      ...(this.#options.daemon === undefined ? {} : { daemon: this.#options.daemon }),
-    });
-    this.#backtest = bt;
-    this.#startedWallMs = this.#wallNow();
-    bt.start();
-    this.#done = bt.join().then(() => this.#finished(bt));
-  }
-
-  /** A run ended on its own (window replayed or a worker failed). */
-  async #finished(bt: Backtest): Promise<void> {
-    if (this.#backtest !== bt) return;
+  /** A run ended on its own (window replayed or a failure). */
+  async #finished(run: Run): Promise<void> {
     await this.#serial(async () => {
-      if (this.#backtest !== bt || this.#state === 'stopping' || this.#state === 'stopped') return;
-      await closeSource(this.#source);
-      this.#source = null;
-      if (bt.error !== null) {
-        this.#error = bt.error;
+      if (this.#run !== run || this.#state === 'stopping' || this.#state === 'stopped') return;
+      await this.#closeSource();
+      if (run.error !== null) {
+        this.#error = run.error;
         this.#setState('error');
       } else {
         this.#setState('stopped');
@@ -397,49 +406,25 @@ export class SystemManager implements Serializable {
     });
   }
 
-  #startLive(): void {
-    if (this.#runs > 0) {
-      this.#feed.restart();
-      this.#sessionData = new SessionData({ calendar: this.#calendar });
-    }
-    this.#runs++;
-    const clock = this.#options.clock ?? new LiveClock();
-    this.#liveClock = clock;
-    for (const s of this.config.symbols) this.#sessionData.addSymbol(s);
-    const window = this.#calendar.session(nyDateOf(clock.nowMs()));
-    if (window !== null) this.#sessionData.startDay(window);
-    else this.#sessionData.setSession({ date: nyDateOf(clock.nowMs()), active: false, ended: false });
-    const tick = () => {
-      const now = clock.nowMs();
-      const w = this.#sessionData.window;
-      this.#sessionData.advanceTo(Math.floor(now / 1000) * 1000);
-      if (w !== null) {
-        this.#sessionData.setSession({
-          active: now >= w.regularOpenMs && now < w.regularCloseMs,
-          ended: now >= w.postMarketEndMs,
-        });
-      }
-    };
-    tick();
-    this.#liveTimer = setInterval(tick, 1000);
-    if (this.#options.daemon === true) this.#liveTimer.unref();
-    this.#startedWallMs = this.#wallNow();
-    this.#done = new Promise<void>((resolve) => {
-      this.#resolveLive = resolve;
-    });
+  async #closeSource(): Promise<void> {
+    const source = this.#source;
+    this.#source = null;
+    if (source !== null && typeof source.close === 'function') await source.close();
   }
 
-  #resolveLive: (() => void) | null = null;
+  /** Refuses what the kernel's lifecycle table refuses, as a SystemStateError with the hint. */
+  #check(action: 'pause' | 'resume', hint: string): void {
+    try {
+      transition(this.#state, action, 'the system');
+    } catch {
+      throw new SystemStateError(action, this.#state, hint);
+    }
+  }
 
-  async #teardown(): Promise<void> {
-    const bt = this.#backtest;
-    if (bt !== null) await bt.stop();
-    await closeSource(this.#source);
-    this.#source = null;
-    if (this.#liveTimer !== null) clearInterval(this.#liveTimer);
-    this.#liveTimer = null;
-    this.#resolveLive?.();
-    this.#resolveLive = null;
+  #newSessionData(): SessionData {
+    const sd = new SessionData({ calendar: this.#calendar });
+    sd.setSystem(this.#state, this.#config.mode);
+    return sd;
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
@@ -448,16 +433,11 @@ export class SystemManager implements Serializable {
     return next;
   }
 
+  /** The one place the system's state is written: here and in `session_data.system`. */
   #setState(state: SystemState): void {
     this.#state = state;
     this.#version++;
-    this.#sessionData.setSystem(state, this.config.mode);
-  }
-
-  #marketNowMs(): number | null {
-    if (this.#backtest !== null) return this.#backtest.clock.nowMs();
-    if (this.#liveClock !== null) return this.#liveClock.nowMs();
-    return null;
+    this.#sessionData.setSystem(state, this.#config.mode);
   }
 
   #memory = { second: Number.NaN, mb: 0 };
@@ -472,69 +452,22 @@ export class SystemManager implements Serializable {
   }
 
   #managerJson(debug: boolean): Json {
-    const w = this.config.backtest;
     const uptime =
       this.#startedWallMs === null ? null : Math.floor((this.#wallNow() - this.#startedWallMs) / 1000);
     const memory = debug ? this.#memoryMb() : 0;
-    const key = `${this.#version}|${this.#state}|${debug ? `${uptime}|${memory}` : ''}`;
-    const slot = this.#managerCache[debug ? 1 : 0] as [string, Json];
-    if (slot[0] === key && slot[1] !== null) return slot[1];
-    const json: Record<string, Json> = {
-      state: this.#state,
-      mode: this.config.mode,
-      timezone: MARKET_TIME_ZONE,
-      backtest_window:
-        w === undefined ? null : Object.freeze({ start_date: w.start_date, end_date: w.end_date }),
-      speed: this.config.speed,
-      symbols: this.config.symbols.length,
-      last_error: this.#error === null ? null : this.#error.message,
-    };
-    if (debug) json.performance = Object.freeze({ uptime_seconds: uptime, memory_usage_mb: memory });
-    const value = Object.freeze(json);
-    this.#managerCache[debug ? 1 : 0] = [key, value];
-    return value;
+    return this.#managerMemo.get({ debug }, debug ? [this.#version, uptime, memory] : this.#version, () => {
+      const w = this.#config.backtest;
+      const json: Record<string, Json> = {
+        state: this.#state,
+        mode: this.#config.mode,
+        timezone: MARKET_TIME_ZONE,
+        backtest_window: w === undefined ? null : { start_date: w.start_date, end_date: w.end_date },
+        speed: this.#speed,
+        symbols: this.#config.symbols.length,
+        last_error: this.#error === null ? null : this.#error.message,
+      };
+      if (debug) json.performance = { uptime_seconds: uptime, memory_usage_mb: memory };
+      return json;
+    });
   }
-}
-
-async function closeSource(source: BarSource | null): Promise<void> {
-  if (source !== null && typeof source.close === 'function') await source.close();
-}
-
-/** One NDJSON line to a bar; the bar rules are checked by the session (the one validation). */
-export function barFromJsonLine(text: string, where: string): Bar {
-  let o: unknown;
-  try {
-    o = JSON.parse(text);
-  } catch (e) {
-    throw new LiveInputError(where, `not JSON: ${(e as Error).message}`);
-  }
-  if (o === null || typeof o !== 'object' || Array.isArray(o))
-    throw new LiveInputError(where, 'expected an object');
-  const r = o as Record<string, unknown>;
-  let startMs: number;
-  if (typeof r.start_ms === 'number') startMs = r.start_ms;
-  else if (typeof r.timestamp === 'string') {
-    if (!/[zZ]|[+-]\d\d:?\d\d$/.test(r.timestamp))
-      throw new LiveInputError(where, 'timestamp needs a Z or an offset');
-    startMs = Date.parse(r.timestamp);
-  } else throw new LiveInputError(where, 'needs "timestamp" (ISO 8601 with offset) or "start_ms"');
-  const num = (k: string): number => {
-    const v = r[k];
-    if (typeof v !== 'number')
-      throw new LiveInputError(where, `"${k}" must be a number, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  if (typeof r.symbol !== 'string') throw new LiveInputError(where, '"symbol" must be a string');
-  const bar: Bar = {
-    symbol: r.symbol,
-    startMs,
-    open: num('open'),
-    high: num('high'),
-    low: num('low'),
-    close: num('close'),
-    volume: num('volume'),
-  };
-  const problem = barProblem(bar);
-  if (problem !== undefined) throw new BarValidationError(where, problem[0], problem[1]);
-  return bar;
 }
