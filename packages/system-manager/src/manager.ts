@@ -36,6 +36,11 @@ export interface SystemManagerOptions {
   wallNow?: () => number;
   /** Runs that do not keep the process alive (default false). */
   daemon?: boolean;
+  /**
+   * Bars from this source instead of the one the config names (an embedding program's own, or bars made
+   * ahead of time for a benchmark). The manager does not close it.
+   */
+  source?: BarSource;
 }
 
 /** Options of `toJson`. */
@@ -186,6 +191,7 @@ export class SystemManager implements Serializable {
           speed: this.#speed,
           ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
           ...(this.#options.daemon === undefined ? {} : { daemon: this.#options.daemon }),
+          ...(this.#options.source === undefined ? {} : { source: this.#options.source }),
         });
         this.#run = made.run;
         this.#source = made.source;

@@ -13,6 +13,8 @@ export interface RunDeps {
   /** Market clock of a live run (default the wall clock). */
   readonly clock?: Clock;
   readonly daemon?: boolean;
+  /** A source to use instead of the config's (not closed by the run's owner). */
+  readonly source?: BarSource;
 }
 
 /**
@@ -32,11 +34,12 @@ export async function createRun(
   }
   const w = config.backtest;
   if (w === undefined) throw new ConfigError([{ path: 'backtest', message: 'a backtest needs a window' }]);
-  const source = await openSource(config, deps.calendar);
+  const given = deps.source;
+  const source = given ?? (await openSource(config, deps.calendar));
   try {
     await checkSymbols(config, source);
   } catch (e) {
-    await source.close?.();
+    if (given === undefined) await source.close?.();
     throw e;
   }
   const run = new Backtest({
@@ -49,5 +52,5 @@ export async function createRun(
     ...common,
     ...daemon,
   });
-  return { run, source };
+  return { run, source: given === undefined ? source : null };
 }
