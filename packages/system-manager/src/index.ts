@@ -17,3 +17,4 @@ export {
   type SystemProgress,
   type SystemState,
 } from './manager.js';
+export type { SystemJson, SystemManagerJson } from './wire.js';

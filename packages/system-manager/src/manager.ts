@@ -12,7 +12,7 @@ import type { Bar, BarSource } from '@sys/market-data';
 import { barFromJsonLine } from '@sys/market-data/ndjson';
 import { type Clock, MARKET_TIME_ZONE, NyseCalendar, parseSpeed, type Speed } from '@sys/market-time';
 import { SessionData } from '@sys/session-data';
-import { LiveRun, ROLE_NAMES, type Run, type RunEvent } from '@sys/threads';
+import { LiveRun, ROLE_NAMES, type Run, type RunEvent, type ThreadsJson } from '@sys/threads';
 import {
   ConfigError,
   isParsedConfig,
@@ -22,6 +22,7 @@ import {
 } from './config.js';
 import { SystemStateError } from './errors.js';
 import { createRun } from './runs.js';
+import type { SystemJson, SystemManagerJson } from './wire.js';
 
 /** Where the system is in its life (the kernel's lifecycle, from `stopped`). */
 export type SystemState = Exclude<LifecycleState, 'created'>;
@@ -60,7 +61,7 @@ export interface SystemProgress {
   readonly ended: boolean;
 }
 
-const IDLE_THREADS: Json = Object.freeze(
+const IDLE_THREADS = Object.freeze(
   Object.fromEntries(
     ROLE_NAMES.map((name) => [
       name,
@@ -70,7 +71,7 @@ const IDLE_THREADS: Json = Object.freeze(
       }),
     ]),
   ),
-);
+) as ThreadsJson;
 
 /**
  * Runs a trading session from a config and shows it as JSON: the whole state on request, then only what
@@ -97,8 +98,8 @@ export class SystemManager implements Serializable {
   #pending: 'pause' | null = null;
   #done: Promise<void> = Promise.resolve();
   #version = 0;
-  readonly #managerMemo = new JsonMemo();
-  readonly #topMemo = new JsonMemo();
+  readonly #managerMemo = new JsonMemo<SystemManagerJson>();
+  readonly #topMemo = new JsonMemo<SystemJson>();
   #rate = { wallMs: 0, bars: 0, perSecond: 0 };
 
   constructor(config: SessionConfig | SessionConfigInput, options: SystemManagerOptions = {}) {
@@ -386,7 +387,7 @@ export class SystemManager implements Serializable {
   }
 
   /** The complete state (no metadata): what every consumer's envelopes rebuild. */
-  stateJson(options: ToJsonOptions = {}): Json {
+  stateJson(options: ToJsonOptions = {}): SystemJson {
     const debug = options.debug === true;
     const system_manager = this.#managerJson(debug);
     const threads = this.#run?.threadsJson({ debug }) ?? IDLE_THREADS;
@@ -457,13 +458,13 @@ export class SystemManager implements Serializable {
     return this.#memory.mb;
   }
 
-  #managerJson(debug: boolean): Json {
+  #managerJson(debug: boolean): SystemManagerJson {
     const uptime =
       this.#startedWallMs === null ? null : Math.floor((this.#wallNow() - this.#startedWallMs) / 1000);
     const memory = debug ? this.#memoryMb() : 0;
     return this.#managerMemo.get({ debug }, debug ? [this.#version, uptime, memory] : this.#version, () => {
       const w = this.#config.backtest;
-      const json: Record<string, Json> = {
+      const json: { -readonly [K in keyof SystemManagerJson]: SystemManagerJson[K] } = {
         state: this.#state,
         mode: this.#config.mode,
         timezone: MARKET_TIME_ZONE,

@@ -10,11 +10,12 @@ import {
 } from '@sys/market-time';
 import type { SessionData } from '@sys/session-data';
 import { scopeBounds, Timing } from './apply.js';
-import { type JsonFields, type RoleName, type RoleSpec, RunBase } from './base.js';
+import { type RoleSpecs, RunBase } from './base.js';
 import { RunStateError } from './errors.js';
 import { Pacer } from './pacer.js';
 import { barBatches, ReadAhead } from './read-ahead.js';
 import type { Run, RunEvent } from './run.js';
+import type { RunJson } from './wire.js';
 import { nyStamp, ScopeFilter } from './scope.js';
 
 /** Options of a {@link Backtest}. */
@@ -166,7 +167,7 @@ export class Backtest extends RunBase implements Run {
     return this.#pacer.version + (this.#readAhead?.version ?? 0);
   }
 
-  protected summary(): JsonFields {
+  protected summary(): Pick<RunJson, 'backtest_window' | 'symbols'> {
     return {
       backtest_window: { start_date: this.#startDate, end_date: this.#endDate },
       symbols: this.#symbols.length,
@@ -296,7 +297,7 @@ export class Backtest extends RunBase implements Run {
     return { bySymbol, through: last, keepFrom: through === null ? null : keepFrom };
   }
 
-  protected roles(): Record<RoleName, RoleSpec> {
+  protected roles(): RoleSpecs {
     const a = this.applier;
     const ra = this.#readAhead;
     const running = this.#runStartedMs === null ? 0 : this.now() - this.#runStartedMs;

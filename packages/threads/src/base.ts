@@ -2,6 +2,7 @@ import {
   isAlive,
   type Json,
   JsonMemo,
+  type Serializable,
   type LifecycleTrigger,
   type ToJsonOptions,
   transition,
@@ -12,6 +13,14 @@ import { SessionApplier, type SessionTarget, type TimingStats } from './apply.js
 import { RunStoppedError } from './errors.js';
 import type { ReadAheadStats } from './read-ahead.js';
 import type { RunEvent, RunProgress, RunState } from './run.js';
+import type {
+  DataUpkeepFields,
+  RunJson,
+  SessionCoordinatorFields,
+  StreamCoordinatorFields,
+  ThreadsJson,
+  WorkerJson,
+} from './wire.js';
 
 /** The names of the three roles, as the plan's workers were called. */
 export const ROLE_NAMES = ['session_coordinator', 'data_upkeep', 'stream_coordinator'] as const;
@@ -23,11 +32,18 @@ export type RoleName = (typeof ROLE_NAMES)[number];
 export type JsonFields = Record<string, Json>;
 
 /** One role as the JSON shows it: its own fields, and with debug its timing and queues. */
-export interface RoleSpec {
-  readonly fields: JsonFields;
+export interface RoleSpec<F> {
+  readonly fields: F;
   readonly timing: TimingStats;
-  readonly queues?: Readonly<Record<string, ReadAheadStats>>;
+  readonly queues?: { readonly read_ahead?: ReadAheadStats };
 }
+
+/** The three roles' parts, typed by the wire format. */
+export type RoleSpecs = {
+  readonly session_coordinator: RoleSpec<SessionCoordinatorFields>;
+  readonly data_upkeep: RoleSpec<DataUpkeepFields>;
+  readonly stream_coordinator: RoleSpec<StreamCoordinatorFields>;
+};
 
 /**
  * What Backtest and LiveRun share: the lifecycle (by the kernel's one transition table), the stop signal,
@@ -35,7 +51,7 @@ export interface RoleSpec {
  * counters, each the same frozen object while the run's version has not moved. A failure is reported by
  * the role whose work failed (`failedRole` when it was thrown).
  */
-export abstract class RunBase {
+export abstract class RunBase implements Serializable<RunJson> {
   /** `backtest` or `live`. */
   abstract readonly mode: 'backtest' | 'live';
   /** The replay speed, or null for a run paced by the wall clock. */
@@ -51,8 +67,8 @@ export abstract class RunBase {
   readonly #name: string;
   readonly #daemon: boolean;
   readonly #listeners = new Set<(event: RunEvent) => void>();
-  readonly #threads = new JsonMemo();
-  readonly #json = new JsonMemo();
+  readonly #threads = new JsonMemo<ThreadsJson>();
+  readonly #json = new JsonMemo<RunJson>();
   #state: RunState = 'created';
   #error: Error | null = null;
   #errorRole: RoleName | null = null;
@@ -122,7 +138,7 @@ export abstract class RunBase {
   }
 
   /** `{ state, error, speed, …summary, threads }`; the same frozen object while unchanged. */
-  toJson(options?: ToJsonOptions): Json {
+  toJson(options?: ToJsonOptions): RunJson {
     return this.#json.get(options, this.version, () => ({
       state: this.#state,
       error: this.#error?.message ?? null,
@@ -133,12 +149,14 @@ export abstract class RunBase {
   }
 
   /** `{ session_coordinator, data_upkeep, stream_coordinator }`, the system's `threads` part. */
-  threadsJson(options?: ToJsonOptions): Json {
+  threadsJson(options?: ToJsonOptions): ThreadsJson {
     return this.#threads.get(options, this.version, (debug) => {
       const roles = this.roles();
-      const out: JsonFields = {};
-      for (const name of ROLE_NAMES) out[name] = this.#roleJson(name, roles[name], debug);
-      return out;
+      return {
+        session_coordinator: this.#roleJson('session_coordinator', roles.session_coordinator, debug),
+        data_upkeep: this.#roleJson('data_upkeep', roles.data_upkeep, debug),
+        stream_coordinator: this.#roleJson('stream_coordinator', roles.stream_coordinator, debug),
+      };
     });
   }
 
@@ -148,10 +166,10 @@ export abstract class RunBase {
   }
 
   /** The top-level fields of `toJson` besides state, error, speed and threads. */
-  protected abstract summary(): JsonFields;
+  protected abstract summary(): Pick<RunJson, 'backtest_window' | 'symbols'>;
 
   /** The three roles' own fields, timing and queues now. */
-  protected abstract roles(): Record<RoleName, RoleSpec>;
+  protected abstract roles(): RoleSpecs;
 
   /** Moves the lifecycle by the kernel's table (a refused trigger throws LifecycleError). */
   protected move(trigger: LifecycleTrigger): RunState {
@@ -201,7 +219,7 @@ export abstract class RunBase {
     this.move(failure === null ? 'stopped' : 'fail');
   }
 
-  #roleJson(name: RoleName, role: RoleSpec, debug: boolean): JsonFields {
+  #roleJson<F>(name: RoleName, role: RoleSpec<F>, debug: boolean): WorkerJson<F> {
     const cause = name === this.#errorRole ? (this.#error?.cause as Error | undefined) : undefined;
     const code = (cause as { code?: unknown } | undefined)?.code;
     const out: JsonFields = {
@@ -211,14 +229,13 @@ export abstract class RunBase {
         cause === undefined
           ? null
           : { name: cause.name, code: typeof code === 'string' ? code : null, message: cause.message },
-      ...role.fields,
+      ...(role.fields as JsonFields),
     };
     if (debug) {
       out.performance = { ...role.timing };
-      const queues: JsonFields = {};
-      for (const [q, stats] of Object.entries(role.queues ?? {})) queues[q] = { ...stats };
-      out.queues = queues;
+      const ra = role.queues?.read_ahead;
+      out.queues = ra === undefined ? {} : { read_ahead: { ...ra } };
     }
-    return out;
+    return out as WorkerJson<F>;
   }
 }

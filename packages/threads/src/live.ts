@@ -11,9 +11,10 @@ import {
 } from '@sys/market-time';
 import type { SessionData } from '@sys/session-data';
 import { scopeBounds, Timing } from './apply.js';
-import { type JsonFields, type RoleName, type RoleSpec, RunBase } from './base.js';
+import { type RoleSpecs, RunBase } from './base.js';
 import { RunStateError } from './errors.js';
 import type { Run } from './run.js';
+import type { RunJson } from './wire.js';
 import { nyStamp } from './scope.js';
 
 /** Options of a {@link LiveRun}. */
@@ -241,11 +242,11 @@ export class LiveRun extends RunBase implements Run {
     return this.#version;
   }
 
-  protected summary(): JsonFields {
+  protected summary(): Pick<RunJson, 'backtest_window' | 'symbols'> {
     return { symbols: this.#symbols.size };
   }
 
-  protected roles(): Record<RoleName, RoleSpec> {
+  protected roles(): RoleSpecs {
     const a = this.applier;
     return {
       session_coordinator: {

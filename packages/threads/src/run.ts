@@ -1,5 +1,6 @@
-import type { Json, LifecycleState, Serializable, ToJsonOptions } from '@sys/core';
+import type { LifecycleState, Serializable, ToJsonOptions } from '@sys/core';
 import type { Speed } from '@sys/market-time';
+import type { RunJson, ThreadsJson } from './wire.js';
 
 /**
  * Where a run is in its life, by the kernel's one lifecycle table: `created → running ⇄ paused →
@@ -31,7 +32,7 @@ export interface RunEvent {
  * A session being run: a {@link Backtest} replaying stored bars, or a {@link LiveRun} fed as bars arrive.
  * Both apply events to the session state through the same path; SystemManager holds one of them.
  */
-export interface Run extends Serializable {
+export interface Run extends Serializable<RunJson> {
   /** `backtest` or `live`. */
   readonly mode: 'backtest' | 'live';
   /** Where the run is in its life. */
@@ -61,7 +62,7 @@ export interface Run extends Serializable {
   /** Progress now. */
   progress(): RunProgress;
   /** The system's `threads` part: the three roles as projections of the run's counters. */
-  threadsJson(options?: ToJsonOptions): Json;
+  threadsJson(options?: ToJsonOptions): ThreadsJson;
   /**
    * Calls `listener` after each event is applied, synchronously, before the next: a reader that wants
    * every minute (a delta per market minute) reads here. Returns the function that removes it.
