@@ -1,3 +1,5 @@
+// The pure entry: the bar, its one validation and the source port. Nothing reachable from here touches
+// files, sockets or DuckDB; the adapters are the subpath entries (csv, parquet, duckdb, synthetic, ndjson, samples).
 export {
   type Bar,
   type BarProblem,
@@ -7,10 +9,5 @@ export {
   barProblem,
   validateBar,
 } from './bar.js';
-// Until every importer uses the subpath entries, the main entry still re-exports the adapters.
-export * from './csv.js';
 export { BarQueryError, UnknownZoneError } from './errors.js';
-export * from './parquet.js';
 export { type BarQuery, type BarSource, mergeByTime } from './source.js';
-export * from './duckdb.js';
-export * from './synthetic.js';

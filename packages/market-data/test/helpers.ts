@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bar, BarStore } from '../src/index.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type { BarStore } from '../src/duckdb.js';
+import type { Bar } from '../src/index.js';
 
 /** A fresh directory under the OS temp dir and a function that removes it. */
 export function tempDir(prefix = 'sys-market-data-'): { dir: string; remove: () => void } {
@@ -43,4 +48,41 @@ export function parseSampleIndependently(path: string, symbol: string): Bar[] {
       volume: Number(v),
     };
   });
+}
+
+/**
+ * Every module (its URL; `node:` for built-ins) that a fresh `node` loads for `await import(specifier)`, run
+ * from `cwd` on the sources (`--conditions=@sys/source`, tsx) and recorded by test/record-loads.mjs. A real
+ * child process, because vitest's own module graph says nothing about what Node would load.
+ */
+export async function modulesLoadedBy(specifier: string, cwd: string): Promise<string[]> {
+  const tmp = tempDir('sys-loads-');
+  try {
+    const file = join(tmp.dir, 'loads.txt');
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const recorder = fileURLToPath(new URL('./record-loads.mjs', import.meta.url));
+    await promisify(execFile)(
+      process.execPath,
+      [
+        '--conditions=@sys/source',
+        '--import',
+        tsx,
+        '--import',
+        recorder,
+        '--input-type=module',
+        '--eval',
+        `await import(${JSON.stringify(specifier)});`,
+      ],
+      { cwd, env: { ...process.env, SYS_RECORD_LOADS: file } },
+    );
+    return [
+      ...new Set(
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((url) => url !== ''),
+      ),
+    ];
+  } finally {
+    tmp.remove();
+  }
 }
