@@ -37,9 +37,10 @@ function seal(value: unknown, pointer: string, ancestors: Set<object> | undefine
     return value as Json;
   }
   if (sealedNodes.has(value)) return value as Json;
-  const path = ancestors ?? new Set<object>();
-  if (path.has(value)) throw new JsonValueError(pointer, 'a cycle');
-  path.add(value);
+  if (ancestors?.has(value)) throw new JsonValueError(pointer, 'a cycle');
+  // The containers above a child, for naming a cycle where it closes. Made only when a child needs a walk
+  // of its own: a node of valid primitives and sealed parts, the common case, needs none.
+  const walk: Walk = { value, ancestors, path: undefined };
   let result: Json;
   const keep = Object.isFrozen(value);
   if (Array.isArray(value)) {
@@ -47,7 +48,7 @@ function seal(value: unknown, pointer: string, ancestors: Set<object> | undefine
     for (let i = 0; i < value.length; i++) {
       if (!(i in value)) throw new JsonValueError(appendPointer(pointer, i), 'an array hole');
       const child = value[i];
-      const sealed = seal(child, appendPointer(pointer, i), path);
+      const sealed = sealChild(child, pointer, i, walk);
       if (copy === null && sealed !== child) {
         copy = value.slice(0, i) as Json[];
       }
@@ -60,7 +61,7 @@ function seal(value: unknown, pointer: string, ancestors: Set<object> | undefine
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const child = value[key];
-      const sealed = seal(child, appendPointer(pointer, key), path);
+      const sealed = sealChild(child, pointer, key, walk);
       if (copy === null && sealed !== child) {
         copy = {};
         for (let j = 0; j < i; j++) {
@@ -74,9 +75,40 @@ function seal(value: unknown, pointer: string, ancestors: Set<object> | undefine
   } else {
     throw new JsonValueError(pointer, `an instance of ${value.constructor?.name ?? 'an unknown class'}`);
   }
-  path.delete(value);
+  walk.path?.delete(value);
   sealedNodes.add(result as object);
   return result;
+}
+
+/** The node being sealed, the containers above it, and (once a child needed it) that set with the node. */
+interface Walk {
+  readonly value: object;
+  readonly ancestors: Set<object> | undefined;
+  path: Set<object> | undefined;
+}
+
+/**
+ * A child of a node being sealed. A valid primitive or a node already sealed is taken as it is, without
+ * building its pointer: that is most children of a state rebuilt from sealed parts, e.g. a map of a
+ * thousand symbols of which one changed.
+ */
+function sealChild(child: unknown, pointer: string, key: string | number, walk: Walk): Json {
+  switch (typeof child) {
+    case 'object':
+      if (child === null || sealedNodes.has(child)) return child as Json;
+      break;
+    case 'string':
+    case 'boolean':
+      return child;
+    case 'number':
+      if (Number.isFinite(child)) return child;
+      break;
+  }
+  if (walk.path === undefined) {
+    walk.path = walk.ancestors ?? new Set<object>();
+    walk.path.add(walk.value);
+  }
+  return seal(child, appendPointer(pointer, key), walk.path);
 }
 
 /**
