@@ -22,7 +22,7 @@ export {
   type LifecycleTrigger,
   transition,
 } from './lifecycle.js';
-export { JsonMemo, type MemoKey } from './memo.js';
+export { JsonMemo, type JsonMemoOptions, type MemoKey } from './memo.js';
 export { appendPointer, escapePointerToken, parsePointer, toPointer } from './pointer.js';
 export { isSealed, markSealed, sealJson } from './seal.js';
 export { type DelayOptions, delay, type WaitStart, waitFor } from './wait.js';

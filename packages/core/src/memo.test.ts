@@ -77,6 +77,23 @@ describe('JsonMemo', () => {
     expect(memo.get(undefined, 1, () => ({ vwap: 99 }))).toBe(good);
   });
 
+  it('with partsSealed, checks the scalars and marks the container without walking its sealed parts', () => {
+    const memo = new JsonMemo<JsonObject>({ partsSealed: true });
+    const a = sealJson({ price: 1 });
+    const b = sealJson([1, 2]);
+    const out = memo.get(undefined, [a, b], () => ({ a, b, n: 3, s: 'x', t: true, z: null }));
+    expect(out.a).toBe(a);
+    expect(Object.isFrozen(out) && isSealed(out)).toBe(true);
+    expect(memo.get(undefined, [a, b], () => ({}))).toBe(out);
+    // Scalars are still checked, in objects, in arrays and as the answer itself.
+    expect(() => memo.get(undefined, 2, () => ({ a, vwap: Number.NaN }))).toThrow('/vwap');
+    const list = new JsonMemo({ partsSealed: true });
+    expect(() => list.get(undefined, 1, () => [a, Number.POSITIVE_INFINITY])).toThrow('/1');
+    const scalar = new JsonMemo({ partsSealed: true });
+    expect(() => scalar.get(undefined, 1, () => Number.NaN)).toThrow(JsonValueError);
+    expect(memo.get(undefined, [a, b], () => ({}))).toBe(out);
+  });
+
   it('builds again after invalidate, for both faces', () => {
     const memo = new JsonMemo();
     const a = memo.get(undefined, 1, () => ({ a: 1 }));
