@@ -9,3 +9,21 @@ export {
   SymbolSessionData,
   type SymbolSessionOptions,
 } from './symbol-session.js';
+export type {
+  BarColumnsJson,
+  BarCountsJson,
+  BarRowJson,
+  BarTableJson,
+  CurrentBarsJson,
+  DerivedBarColumnsJson,
+  DerivedBarRowJson,
+  DerivedBarTableJson,
+  GapJson,
+  HistoricalSummaryJson,
+  MinuteBarTableJson,
+  SessionDataJson,
+  SessionJson,
+  SessionSystemJson,
+  SymbolJson,
+  SymbolPerformanceJson,
+} from './wire.js';
