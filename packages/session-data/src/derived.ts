@@ -1,6 +1,18 @@
 import { MINUTE_MS } from '@sys/market-time';
 import { BarTable } from './bar-table.js';
 
+/** The bucket still forming: its start, figures so far, minutes with a bar, and minutes possible. */
+export type FormingBar = readonly [
+  startMs: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+  minutes: number,
+  possible: number,
+];
+
 /**
  * One derived interval (5m, 15m, 30m, 1h) built from regular-session 1m bars: buckets anchored at the
  * open, left-closed, labelled by their start, cut at the close. The bucket still forming is kept apart and
@@ -90,8 +102,8 @@ export class DerivedSeries {
     return true;
   }
 
-  /** The forming bar as [startMs, open, high, low, close, volume, minutes, possible], or null. */
-  forming(): readonly number[] | null {
+  /** The forming bar, or null. */
+  forming(): FormingBar | null {
     if (this.#index === -1) return null;
     const i = this.#index;
     return [

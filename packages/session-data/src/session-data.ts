@@ -1,8 +1,9 @@
-import type { Json, Serializable, ToJsonOptions } from '@sys/core';
+import { JsonMemo, type Serializable, setOwn, type ToJsonOptions } from '@sys/core';
 import type { Bar } from '@sys/market-data';
 import { formatNyTime, type IsoDate, NyseCalendar, nyDateOf, type SessionWindow } from '@sys/market-time';
 import { SessionDayError, SymbolNameError, UnknownSymbolError } from './errors.js';
 import { SymbolSessionData, type SymbolSessionOptions } from './symbol-session.js';
+import type { SessionDataJson, SessionJson, SessionSystemJson, SymbolJson } from './wire.js';
 
 /** Fields of `session` that a coordinator sets. */
 export interface SessionFields {
@@ -19,12 +20,14 @@ export interface SessionDataOptions extends SymbolSessionOptions {
 }
 
 const SYMBOL_NAME = /^\S{1,64}$/;
+const PLAIN: ToJsonOptions = Object.freeze({ debug: false });
+const DEBUG: ToJsonOptions = Object.freeze({ debug: true });
 
 /**
  * All symbols of one trading session, plus the `system` and `session` facts the coordinators keep. The
  * JSON aggregates the symbols' own cached objects, so an unchanged symbol is never serialised again.
  */
-export class SessionData implements Serializable {
+export class SessionData implements Serializable<SessionDataJson> {
   readonly #symbols = new Map<string, SymbolSessionData>();
   readonly #calendar: NyseCalendar;
   readonly #options: SymbolSessionOptions;
@@ -36,21 +39,18 @@ export class SessionData implements Serializable {
     active: false,
     ended: false,
   };
-  #systemJson: Json = null;
-  #sessionJson: Json = null;
-  #sessionKey = '';
-  readonly #faces = [
-    { refs: [] as Json[], json: null as Json },
-    { refs: [] as Json[], json: null as Json },
-  ];
-  #top: [Json, Json] = [null, null];
-  /** Per face: something may have changed since the last toJson (set by every mutation and by symbols). */
-  readonly #dirty: [boolean, boolean] = [true, true];
+  /** Bumped by every mutation, and by any symbol's change: keys the whole JSON of both faces. */
+  #version = 0;
   readonly #markDirty = (): void => {
-    this.#dirty[0] = true;
-    this.#dirty[1] = true;
+    this.#version++;
   };
-  #topParts: Json[][] = [[], []];
+  readonly #json = new JsonMemo<SessionDataJson>();
+  // Keyed by the parts, so a mutation that left every part as it was keeps the same top object.
+  readonly #top = new JsonMemo<SessionDataJson>({ partsSealed: true });
+  readonly #systemJson = new JsonMemo<SessionSystemJson>({ partsSealed: true });
+  readonly #sessionJson = new JsonMemo<SessionJson>({ partsSealed: true });
+  // Each symbol's JSON is its own memo's sealed answer: a new map costs its keys, not a check of each.
+  readonly #symbolsJson = new JsonMemo<SessionDataJson['symbols']>({ partsSealed: true });
 
   constructor(options: SessionDataOptions = {}) {
     this.#calendar = options.calendar ?? new NyseCalendar();
@@ -168,22 +168,21 @@ export class SessionData implements Serializable {
   }
 
   /** The complete state now: `{ system, session, symbols }`. */
-  toJson(options: ToJsonOptions = {}): Json {
-    const debug = options.debug === true;
-    const face = debug ? 1 : 0;
-    // Nothing was mutated since this face was last built: the same frozen object, in O(1).
-    if (!this.#dirty[face] && this.#top[face] !== null) return this.#top[face];
-    this.#dirty[face] = false;
+  toJson(options?: ToJsonOptions): SessionDataJson {
+    // Nothing was mutated since this face was last built: the same sealed object, in O(1).
+    return this.#json.get(options, this.#version, this.#build);
+  }
+
+  readonly #build = (debug: boolean): SessionDataJson => {
     const system = this.#systemPart();
     const session = this.#sessionPart();
     const symbols = this.#symbolsPart(debug);
-    const parts = this.#topParts[face] as Json[];
-    if (parts[0] !== system || parts[1] !== session || parts[2] !== symbols || this.#top[face] === null) {
-      this.#topParts[face] = [system, session, symbols];
-      this.#top[face] = Object.freeze({ system, session, symbols });
-    }
-    return this.#top[face];
-  }
+    return this.#top.get(debug ? DEBUG : PLAIN, [system, session, symbols], () => ({
+      system,
+      session,
+      symbols,
+    }));
+  };
 
   #symbolOf(bar: Bar): SymbolSessionData {
     const s = this.#symbols.get(bar.symbol);
@@ -204,50 +203,36 @@ export class SessionData implements Serializable {
     this.startDay(window);
   }
 
-  #systemPart(): Json {
-    const prev = this.#systemJson as { state?: string; mode?: string } | null;
-    if (prev?.state !== this.#system.state || prev?.mode !== this.#system.mode) {
-      this.#systemJson = Object.freeze({ ...this.#system });
-    }
-    return this.#systemJson;
+  #systemPart(): SessionSystemJson {
+    const { state, mode } = this.#system;
+    return this.#systemJson.get(undefined, [state, mode], () => ({ state, mode }));
   }
 
-  #sessionPart(): Json {
-    const s = this.#session;
-    const time = s.timeMs === null ? null : formatNyTime(s.timeMs);
-    const key = `${s.date}|${time}|${s.active}|${s.ended}|${this.#symbols.size}`;
-    if (key !== this.#sessionKey) {
-      this.#sessionKey = key;
-      this.#sessionJson = Object.freeze({
-        date: s.date,
-        time,
-        active: s.active,
-        ended: s.ended,
-        symbol_count: this.#symbols.size,
-      });
-    }
-    return this.#sessionJson;
+  #sessionPart(): SessionJson {
+    const { date, timeMs, active, ended } = this.#session;
+    const time = timeMs === null ? null : formatNyTime(timeMs);
+    const count = this.#symbols.size;
+    return this.#sessionJson.get(undefined, [date, time, active, ended, count], () => ({
+      date,
+      time,
+      active,
+      ended,
+      symbol_count: count,
+    }));
   }
 
-  #symbolsPart(debug: boolean): Json {
-    const face = this.#faces[debug ? 1 : 0] as { refs: Json[]; json: Json };
+  #symbolsPart(debug: boolean): SessionDataJson['symbols'] {
     // A symbol's JSON object is its own (it names the symbol), so comparing by position also catches
     // symbols removed and added.
-    let changed = face.json === null || face.refs.length !== this.#symbols.size;
-    const refs: Json[] = new Array(this.#symbols.size);
+    const refs: SymbolJson[] = new Array(this.#symbols.size);
     let i = 0;
-    for (const s of this.#symbols.values()) {
-      const j = s.toJson({ debug });
-      if (!changed && face.refs[i] !== j) changed = true;
-      refs[i++] = j;
-    }
-    if (changed) {
-      const out: Record<string, Json> = {};
-      i = 0;
-      for (const name of this.#symbols.keys()) out[name] = refs[i++] as Json;
-      face.json = Object.freeze(out);
-      face.refs = refs;
-    }
-    return face.json;
+    for (const s of this.#symbols.values()) refs[i++] = s.toJson(debug ? DEBUG : PLAIN);
+    return this.#symbolsJson.get(debug ? DEBUG : PLAIN, refs, () => {
+      const out: Record<string, SymbolJson> = {};
+      let k = 0;
+      // setOwn: a symbol may be named `__proto__`, which a plain assignment would turn into a prototype.
+      for (const name of this.#symbols.keys()) setOwn(out, name, refs[k++]);
+      return out;
+    });
   }
 }

@@ -1,24 +1,24 @@
 import { fc, test } from '@fast-check/vitest';
-import type { Json } from '@sys/core';
+import { isSealed, type Json } from '@sys/core';
 import type { Bar } from '@sys/market-data';
 import { formatNyTime, NyseCalendar, type SessionWindow } from '@sys/market-time';
 import { describe, expect, it } from 'vitest';
 import { BarTable } from './bar-table.js';
 import { SessionDayError, SymbolNameError, UnknownSymbolError } from './errors.js';
 import { SessionData } from './session-data.js';
+import type { SymbolJson } from './wire.js';
 
 const calendar = new NyseCalendar();
 const MIN = 60_000;
-type Table = { data: Json[][]; forming: Json[] | null };
-type Sym = Record<string, Json> & { current_bars: Record<string, Table>; bar_counts: Record<string, number> };
+/** A symbol read with debug: every part present. */
+type Sym = Required<SymbolJson>;
 
 function windowOf(date: string): SessionWindow {
   const w = calendar.session(date);
   if (w === null) throw new Error(`${date} is not a trading day`);
   return w;
 }
-const sym = (sd: SessionData, name = 'T', debug = true) =>
-  ((sd.toJson({ debug }) as Record<string, Json>).symbols as Record<string, Json>)[name] as Sym;
+const sym = (sd: SessionData, name = 'T', debug = true) => sd.toJson({ debug }).symbols[name] as Sym;
 
 /** Bars at the given regular-session minutes (0 = 09:30), prices from the generated numbers. */
 function barsAt(w: SessionWindow, minutes: number[], prices: number[]): Bar[] {
@@ -92,14 +92,14 @@ describe('derived bars and quality: property', () => {
           if (b * m + possible <= elapsed) naive.push(row);
           else forming = row;
         }
-        const table = s.current_bars[iv] as Table;
+        const table = s.current_bars[iv];
         expect(table.data).toEqual(naive);
         expect(table.forming).toEqual(forming);
         expect(s.bar_counts[iv]).toBe(naive.length);
       }
       expect(s.bar_quality).toBe((minutes.length / elapsed) * 100);
       const missing = elapsed - minutes.length;
-      expect((s.gaps as { minutes: number }[]).reduce((n, g) => n + g.minutes, 0)).toBe(missing);
+      expect(s.gaps.reduce((n, g) => n + g.minutes, 0)).toBe(missing);
     },
   );
 });
@@ -179,7 +179,7 @@ describe('SessionData', () => {
     sd.startDay(w);
     sd.advanceTo(w.preMarketStartMs + 30 * MIN);
     expect(sym(sd).bar_quality).toBeNull();
-    expect((sd.toJson() as { session: Json }).session).toEqual({
+    expect(sd.toJson().session).toEqual({
       date: '2025-07-02',
       time: '04:30:00',
       active: false,
@@ -196,23 +196,95 @@ describe('SessionData', () => {
     sd.startDay(w);
     sd.ingestMany(barsAt(w, [0, 1, 2], [1]));
     sd.foldDerived();
-    const a = sd.toJson({ debug: true }) as Record<string, Record<string, Json>>;
-    const b = sd.toJson({ debug: true }) as Record<string, Record<string, Json>>;
+    const a = sd.toJson({ debug: true });
+    const b = sd.toJson({ debug: true });
     expect(b).toBe(a);
     expect(Object.isFrozen(a)).toBe(true);
     sd.ingest({ ...(barsAt(w, [3], [1])[0] as Bar) });
-    const c = sd.toJson({ debug: true }) as Record<string, Record<string, Json>>;
+    const c = sd.toJson({ debug: true });
     expect(c).not.toBe(a);
     expect(c.symbols?.U).toBe(a.symbols?.U);
     expect(c.system).toBe(a.system);
     // A change made through the symbol itself is seen too (the symbol tells its SessionData).
     sd.getSymbol('U')?.ingest({ ...(barsAt(w, [3], [1])[0] as Bar), symbol: 'U' });
-    const d = sd.toJson({ debug: true }) as Record<string, Record<string, Record<string, Json>>>;
+    const d = sd.toJson({ debug: true });
     expect(d.symbols?.U?.bar_counts).toEqual({ '1m': 1, '5m': 0, '15m': 0, '30m': 0, '1h': 0 });
     sd.advanceTo(w.regularOpenMs + 10 * MIN);
-    const e = sd.toJson({ debug: true }) as Record<string, Record<string, Record<string, Json>>>;
+    const e = sd.toJson({ debug: true });
     expect(e.symbols?.U?.bar_quality).toBe(10);
     expect(e.session?.time).toBe('09:40:00');
+  });
+
+  it('a new regular minute is a change of the symbol; more time within the same minute is not', () => {
+    const w = windowOf('2025-07-02');
+    const sd = new SessionData({ calendar });
+    const t = sd.addSymbol('T');
+    sd.startDay(w);
+    sd.ingestMany(barsAt(w, [0, 1], [1]));
+    sd.advanceTo(w.regularOpenMs + 4 * MIN);
+    const a = t.toJson();
+    sd.advanceTo(w.regularOpenMs + 4 * MIN + 30_000);
+    expect(t.toJson()).toBe(a);
+    expect(t.toJson({ debug: true })).toBe(t.toJson({ debug: true }));
+    sd.advanceTo(w.regularOpenMs + 5 * MIN);
+    const b = t.toJson();
+    expect(b).not.toBe(a);
+    expect(a.bar_quality).toBe(50);
+    expect(b.bar_quality).toBe(40);
+    expect(b.gaps).toEqual([{ start: '09:32:00', minutes: 3 }]);
+    // Parts whose own values did not move keep their identity, so a diff skips them.
+    expect(b.bar_counts).toBe(a.bar_counts);
+    expect(b.time_range).toBe(a.time_range);
+  });
+
+  it('hands out sealed JSON, each face keeping its identity when reads alternate', () => {
+    const w = windowOf('2025-07-02');
+    const sd = new SessionData({ calendar });
+    sd.addSymbol('T');
+    sd.startDay(w);
+    sd.ingestMany(barsAt(w, [0, 1, 2], [1]));
+    const plain = sd.toJson();
+    const debug = sd.toJson({ debug: true });
+    expect(sd.toJson()).toBe(plain);
+    expect(sd.toJson({ debug: true })).toBe(debug);
+    // Every node, all the way down: the memos that trust their parts to be sealed must be right to.
+    const unsealed: string[] = [];
+    const walk = (v: Json, at: string): void => {
+      if (v === null || typeof v !== 'object') return;
+      if (!isSealed(v) || !Object.isFrozen(v)) unsealed.push(at);
+      for (const [k, c] of Object.entries(v)) walk(c as Json, `${at}/${k}`);
+    };
+    sd.advanceTo(w.regularOpenMs + 7 * MIN); // a gap and a forming bucket
+    walk(sd.toJson(), '');
+    walk(sd.toJson({ debug: true }), '');
+    expect(unsealed).toEqual([]);
+    expect(isSealed(plain) && isSealed(debug)).toBe(true);
+    // A mutation that leaves every part as it was keeps the top object too.
+    const now = sd.toJson();
+    sd.setSystem('stopped', 'backtest');
+    expect(sd.toJson()).toBe(now);
+    sd.setSystem('running', 'backtest');
+    expect(sd.toJson().system).toEqual({ state: 'running', mode: 'backtest' });
+    expect(sd.toJson().symbols).toBe(now.symbols);
+  });
+
+  it('a new day never gives back the last day’s rows, even at the same row count', () => {
+    const sd = new SessionData({ calendar });
+    sd.addSymbol('T');
+    const day1 = windowOf('2025-07-01');
+    sd.startDay(day1);
+    sd.ingestMany(barsAt(day1, [0, 1], [1]));
+    sd.foldDerived();
+    const first = sym(sd).current_bars['1m'].data;
+    const day2 = windowOf('2025-07-02');
+    sd.startDay(day2);
+    sd.ingestMany(barsAt(day2, [0, 1], [7]));
+    sd.foldDerived();
+    const second = sym(sd).current_bars['1m'].data;
+    expect(second).toHaveLength(2);
+    expect(second).not.toBe(first);
+    expect(second[0]?.[1]).toBe(107);
+    expect(sym(sd).current_bars['5m'].forming?.[1]).toBe(107);
   });
 
   it('historical bars are kept apart and summarised; reset for a new day keeps them', () => {
@@ -276,13 +348,23 @@ describe('SessionData', () => {
     expect(sym(sd).historical_summary).toMatchObject({ loaded: false, bar_counts: { '1m': 0 } });
   });
 
+  it('a symbol named __proto__ is a key like any other', () => {
+    const sd = new SessionData({ calendar });
+    sd.addSymbol('__proto__');
+    sd.addSymbol('T');
+    const symbols = sd.toJson().symbols;
+    expect(Object.keys(symbols)).toEqual(['__proto__', 'T']);
+    expect(Object.getPrototypeOf(symbols)).toBe(Object.prototype);
+    expect(JSON.stringify(symbols)).toContain('"__proto__":{"symbol":"__proto__"');
+  });
+
   it('removing a symbol removes it from the JSON', () => {
     const sd = new SessionData({ calendar });
     sd.addSymbol('T');
     sd.addSymbol('U');
     sd.toJson();
     expect(sd.removeSymbol('T')).toBe(true);
-    expect(Object.keys((sd.toJson() as { symbols: Record<string, Json> }).symbols)).toEqual(['U']);
+    expect(Object.keys(sd.toJson().symbols)).toEqual(['U']);
     expect(sd.removeSymbol('T')).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-import type { Json, Serializable, ToJsonOptions } from '@sys/core';
+import { type Json, JsonMemo, type Serializable, sealJson, type ToJsonOptions } from '@sys/core';
 import { type Bar, BarValidationError, barLabel, barProblem } from '@sys/market-data';
 import {
   formatNyTime,
@@ -11,6 +11,20 @@ import {
 import { BarTable } from './bar-table.js';
 import { DerivedSeries } from './derived.js';
 import { SessionDayError } from './errors.js';
+import type {
+  BarColumnsJson,
+  BarCountsJson,
+  BarRowJson,
+  CurrentBarsJson,
+  DerivedBarColumnsJson,
+  DerivedBarRowJson,
+  DerivedBarTableJson,
+  GapJson,
+  HistoricalSummaryJson,
+  MinuteBarTableJson,
+  SymbolJson,
+  SymbolPerformanceJson,
+} from './wire.js';
 
 /** A bar interval shown on the wire. */
 export type Interval = '1m' | '5m' | '15m' | '30m' | '1h';
@@ -24,8 +38,8 @@ export const DERIVED_INTERVALS: readonly (readonly [Interval, number])[] = Objec
   ['1h', 60],
 ]);
 
-const BAR_COLUMNS: Json = Object.freeze(['timestamp', 'open', 'high', 'low', 'close', 'volume']);
-const DERIVED_COLUMNS: Json = Object.freeze([
+const BAR_COLUMNS = sealJson(['timestamp', 'open', 'high', 'low', 'close', 'volume']) as BarColumnsJson;
+const DERIVED_COLUMNS = sealJson([
   'timestamp',
   'open',
   'high',
@@ -34,8 +48,8 @@ const DERIVED_COLUMNS: Json = Object.freeze([
   'volume',
   'minutes',
   'possible_minutes',
-]);
-const NO_GAPS: Json = Object.freeze([]);
+]) as DerivedBarColumnsJson;
+const NO_GAPS = sealJson([]) as readonly GapJson[];
 
 /** A gap in the regular session: the first missing minute and how many minutes are missing. */
 export interface Gap {
@@ -51,11 +65,27 @@ export interface SymbolSessionOptions {
   onChange?: () => void;
 }
 
-/** Rows of one table turned into frozen JSON rows once each, then shared by every later toJson. */
-class RowCache {
-  rows: Json[] = [];
-  data: Json = NO_GAPS;
-  table: Json = null;
+/**
+ * One table's JSON: its rows turned into sealed JSON rows once each (a table only grows during a day), the
+ * `data` array over them, and the table with its contract.
+ */
+class TableJson<Row extends Json, Table extends Json> {
+  rows: Row[] = [];
+  // Every row is sealed when it is made, so a new `data` array costs its copy, not a check of each row.
+  readonly data = new JsonMemo<readonly Row[]>({ partsSealed: true });
+  readonly table = new JsonMemo<Table>({ partsSealed: true });
+
+  /** A new day: the rows start afresh, and a memo keyed by a row count must not give back last day's. */
+  clear(): void {
+    this.rows = [];
+    this.data.invalidate();
+    this.table.invalidate();
+  }
+
+  /** `data` over the rows held: the same array until a row is appended. */
+  dataJson(): readonly Row[] {
+    return this.data.get(undefined, this.rows.length, () => this.rows.slice());
+  }
 }
 
 /**
@@ -64,7 +94,7 @@ class RowCache {
  * VWAP by typical price) over the regular session only, quality and gaps, and historical bars of earlier
  * days. `toJson` gives back the same frozen objects while a part has not changed.
  */
-export class SymbolSessionData implements Serializable {
+export class SymbolSessionData implements Serializable<SymbolJson> {
   /** The symbol. */
   readonly symbol: string;
   readonly #now: () => number;
@@ -89,21 +119,28 @@ export class SymbolSessionData implements Serializable {
   readonly #historyDays = new Map<IsoDate, Record<Interval, number>>();
   #lastUpdateMs = 0;
   #totalUpdates = 0;
-  /** Bumped on every change of bars or figures; keys the JSON caches. */
+  /**
+   * Bumped on every change of anything the JSON shows: bars, figures, history, and the regular minutes
+   * elapsed (quality and the trailing gap follow market time by whole minutes). Keys the JSON of both faces.
+   */
   #version = 0;
+  /** The regular minutes elapsed that the current version was built for; -1 after any other change. */
+  #elapsedShown = -1;
   #historyVersion = 0;
-  #coreVersion = -1;
-  #coreElapsed = -1;
-  #debugVersion = -1;
-  #core: Record<string, Json> | null = null;
-  #debugParts: Json[] = [];
-  #debug: Json = null;
-  #historyJson: Json = null;
-  #historyJsonVersion = -1;
-  #performanceJson: Json = null;
-  #performanceUpdates = -1;
-  readonly #rowCaches: RowCache[] = INTERVALS.map(() => new RowCache());
-  #formingKey: string[] = INTERVALS.map(() => '');
+  // Every object inside the symbol's JSON is the answer of one of these memos, sealed when it was made, so
+  // a rebuild checks only the figures (partsSealed): one symbol's new minute costs no walk of its parts.
+  readonly #json = new JsonMemo<SymbolJson>({ partsSealed: true });
+  readonly #barCountsJson = new JsonMemo<BarCountsJson>({ partsSealed: true });
+  readonly #gapsJson = new JsonMemo<readonly GapJson[]>();
+  readonly #timeRangeJson = new JsonMemo<SymbolJson['time_range']>({ partsSealed: true });
+  readonly #extendedJson = new JsonMemo<SymbolJson['extended_hours']>({ partsSealed: true });
+  readonly #minuteTable = new TableJson<BarRowJson, MinuteBarTableJson>();
+  readonly #derivedTables = DERIVED_INTERVALS.map(
+    () => new TableJson<DerivedBarRowJson, DerivedBarTableJson>(),
+  );
+  readonly #barsJson = new JsonMemo<CurrentBarsJson>({ partsSealed: true });
+  readonly #historyJson = new JsonMemo<HistoricalSummaryJson>();
+  readonly #performanceJson = new JsonMemo<SymbolPerformanceJson>({ partsSealed: true });
 
   constructor(symbol: string, options: SymbolSessionOptions = {}) {
     this.symbol = symbol;
@@ -116,6 +153,7 @@ export class SymbolSessionData implements Serializable {
   /** A change of bars or figures: new JSON on the next read, and the owner is told. */
   #touch(): void {
     this.#version++;
+    this.#elapsedShown = -1;
     this.#onChange?.();
   }
 
@@ -161,12 +199,8 @@ export class SymbolSessionData implements Serializable {
     this.#low = Number.POSITIVE_INFINITY;
     this.#gaps = [];
     this.#expectedNextMs = window?.regularOpenMs ?? 0;
-    for (const c of this.#rowCaches) {
-      c.rows = [];
-      c.data = NO_GAPS;
-      c.table = null;
-    }
-    this.#formingKey = INTERVALS.map(() => '');
+    this.#minuteTable.clear();
+    for (const t of this.#derivedTables) t.clear();
     this.#touch();
   }
 
@@ -280,8 +314,13 @@ export class SymbolSessionData implements Serializable {
     if (marketMs <= this.#clockMs) return;
     this.#clockMs = marketMs;
     // Pending bars must be folded before their bucket may finish, so settle only when none are pending.
-    if (this.#folded === this.#regular.length && this.#settle()) this.#touch();
-    else this.#onChange?.(); // quality and the trailing gap follow market time
+    const settled = this.#folded === this.#regular.length && this.#settle();
+    // Quality and the trailing gap follow market time by whole minutes: a new minute is a change.
+    const elapsed = this.#elapsedMinutes();
+    if (settled || elapsed !== this.#elapsedShown) {
+      this.#touch();
+      this.#elapsedShown = elapsed;
+    }
   }
 
   #settle(): boolean {
@@ -387,29 +426,22 @@ export class SymbolSessionData implements Serializable {
     return (this.#regular.length / elapsed) * 100;
   }
 
-  /** The complete state now; unchanged parts are the same frozen objects as last time. */
-  toJson(options: ToJsonOptions = {}): Json {
-    const core = this.#coreJson();
-    if (options.debug !== true) return core;
-    // Every debug part changes only with the version (bars, folds, history, updates), and the core is the
-    // same object while unchanged: nothing new to build.
-    if (this.#debugVersion === this.#version && this.#debugParts[0] === core) return this.#debug;
-    this.#debugVersion = this.#version;
-    const bars = this.#barsJson();
-    const history = this.#historyJsonPart();
-    const performance = this.#performancePart();
-    const parts = this.#debugParts;
-    if (parts[0] !== core || parts[1] !== bars || parts[2] !== history || parts[3] !== performance) {
-      this.#debugParts = [core, bars, history, performance];
-      this.#debug = Object.freeze({
-        ...(core as Record<string, Json>),
-        current_bars: bars,
-        historical_summary: history,
-        performance,
-      });
-    }
-    return this.#debug;
+  /** The complete state now; unchanged parts are the same sealed objects as last time. */
+  toJson(options?: ToJsonOptions): SymbolJson {
+    // The hot path of every read: one number compared per symbol while nothing changed.
+    return this.#json.get(options, this.#version, this.#build);
   }
+
+  readonly #build = (debug: boolean): SymbolJson => {
+    if (!debug) return this.#coreJson();
+    // Every debug part changes only with the version, as the core does.
+    return {
+      ...this.#json.get(undefined, this.#version, this.#build),
+      current_bars: this.#currentBarsJson(),
+      historical_summary: this.#historyJsonPart(),
+      performance: this.#performancePart(),
+    };
+  };
 
   #check(bar: Bar, previousStartMs: number): void {
     this.#validate(bar, previousStartMs);
@@ -460,31 +492,19 @@ export class SymbolSessionData implements Serializable {
     return Math.max(0, Math.round((end - w.regularOpenMs) / MINUTE_MS));
   }
 
-  readonly #parts = new Map<string, { key: string; value: Json }>();
-
-  /** A small frozen part, rebuilt only when its key changes, so diffs skip it by reference. */
-  #part(name: string, key: string, build: () => Json): Json {
-    const cached = this.#parts.get(name);
-    if (cached !== undefined && cached.key === key) return cached.value;
-    const value = build();
-    this.#parts.set(name, { key, value });
-    return value;
-  }
-
-  #coreJson(): Json {
-    const elapsed = this.#elapsedMinutes();
-    if (this.#coreVersion === this.#version && this.#coreElapsed === elapsed && this.#core !== null) {
-      return this.#core;
-    }
+  #coreJson(): SymbolJson {
     const r = this.#regular;
     const n = r.length;
     const d = this.#derived;
-    const countsKey = `${n}|${d.map((s) => s.finished.length).join('|')}`;
     const firstMs = n > 0 ? (r.times[0] as number) : null;
     const lastMs = n > 0 ? (r.times[n - 1] as number) : null;
     const gaps = this.gaps();
     const lastGap = gaps[gaps.length - 1];
-    const core: Record<string, Json> = {
+    const pre = this.#preMarketBars;
+    const post = this.#postMarketBars;
+    const counts = [n, 0, 0, 0, 0];
+    for (let i = 0; i < d.length; i++) counts[i + 1] = (d[i] as DerivedSeries).finished.length;
+    return {
       symbol: this.symbol,
       date: this.#window?.date ?? null,
       open: n > 0 ? (r.open[0] as number) : null,
@@ -493,128 +513,126 @@ export class SymbolSessionData implements Serializable {
       high: n > 0 ? this.#high : null,
       low: n > 0 ? this.#low : null,
       vwap: this.#sumVolume > 0 ? this.#sumTypicalVolume / this.#sumVolume : null,
-      bar_counts: this.#part('bar_counts', countsKey, () => {
-        const counts: Record<string, Json> = { '1m': n };
-        DERIVED_INTERVALS.forEach(([iv], i) => {
-          counts[iv] = (d[i] as DerivedSeries).finished.length;
-        });
-        return Object.freeze(counts);
-      }),
+      // The small parts keep their identity while their own values are unchanged, so a diff skips them.
+      bar_counts: this.#barCountsJson.get(undefined, counts, () => ({
+        '1m': counts[0] as number,
+        '5m': counts[1] as number,
+        '15m': counts[2] as number,
+        '30m': counts[3] as number,
+        '1h': counts[4] as number,
+      })),
       bar_quality: this.quality(),
-      gaps: this.#part('gaps', `${gaps.length}|${lastGap?.startMs}|${lastGap?.minutes}`, () =>
+      gaps: this.#gapsJson.get(undefined, [gaps.length, lastGap?.startMs, lastGap?.minutes], () =>
         gaps.length === 0
           ? NO_GAPS
-          : Object.freeze(
-              gaps.map((g) => Object.freeze({ start: formatNyTime(g.startMs), minutes: g.minutes })),
-            ),
+          : gaps.map((g) => Object.freeze({ start: formatNyTime(g.startMs), minutes: g.minutes })),
       ),
       bars_updated: this.barsUpdated,
-      time_range: this.#part('time_range', `${firstMs}|${lastMs}`, () =>
-        Object.freeze({
-          first_bar: firstMs === null ? null : formatNyTime(firstMs),
-          last_bar: lastMs === null ? null : formatNyTime(lastMs),
-        }),
-      ),
-      extended_hours: this.#part('extended_hours', `${this.#preMarketBars}|${this.#postMarketBars}`, () =>
-        Object.freeze({ pre_market_bars: this.#preMarketBars, post_market_bars: this.#postMarketBars }),
-      ),
+      time_range: this.#timeRangeJson.get(undefined, [firstMs, lastMs], () => ({
+        first_bar: firstMs === null ? null : formatNyTime(firstMs),
+        last_bar: lastMs === null ? null : formatNyTime(lastMs),
+      })),
+      extended_hours: this.#extendedJson.get(undefined, [pre, post], () => ({
+        pre_market_bars: pre,
+        post_market_bars: post,
+      })),
     };
-    this.#core = Object.freeze(core);
-    this.#coreVersion = this.#version;
-    this.#coreElapsed = elapsed;
-    return this.#core;
   }
 
-  #barsJson(): Json {
-    const tables: Json[] = [this.#tableJson(0, this.#regular, null)];
-    DERIVED_INTERVALS.forEach((_, i) => {
-      const d = this.#derived[i] as DerivedSeries;
-      tables.push(this.#tableJson(i + 1, d.finished, d));
+  #currentBarsJson(): CurrentBarsJson {
+    const t1m = this.#minuteTableJson();
+    const t5 = this.#derivedTableJson(0);
+    const t15 = this.#derivedTableJson(1);
+    const t30 = this.#derivedTableJson(2);
+    const t1h = this.#derivedTableJson(3);
+    return this.#barsJson.get(undefined, [t1m, t5, t15, t30, t1h], () => ({
+      '1m': t1m,
+      '5m': t5,
+      '15m': t15,
+      '30m': t30,
+      '1h': t1h,
+    }));
+  }
+
+  #minuteTableJson(): MinuteBarTableJson {
+    const t = this.#regular;
+    const json = this.#minuteTable;
+    for (let i = json.rows.length; i < t.length; i++) {
+      json.rows.push(
+        sealJson([
+          formatNyTime(t.times[i] as number),
+          t.open[i] as number,
+          t.high[i] as number,
+          t.low[i] as number,
+          t.close[i] as number,
+          t.volume[i] as number,
+        ]) as BarRowJson,
+      );
+    }
+    const data = json.dataJson();
+    return json.table.get(undefined, [data], () => ({
+      interval: '1m',
+      label: 'start',
+      closed: 'left',
+      columns: BAR_COLUMNS,
+      data,
+    }));
+  }
+
+  #derivedTableJson(i: number): DerivedBarTableJson {
+    const series = this.#derived[i] as DerivedSeries;
+    const t = series.finished;
+    const json = this.#derivedTables[i] as TableJson<DerivedBarRowJson, DerivedBarTableJson>;
+    for (let k = json.rows.length; k < t.length; k++) {
+      json.rows.push(
+        sealJson([
+          formatNyTime(t.times[k] as number),
+          t.open[k] as number,
+          t.high[k] as number,
+          t.low[k] as number,
+          t.close[k] as number,
+          t.volume[k] as number,
+          t.minutes[k] as number,
+          t.possible[k] as number,
+        ]) as DerivedBarRowJson,
+      );
+    }
+    const data = json.dataJson();
+    const f = series.forming();
+    const interval = DERIVED_INTERVALS[i]?.[0] as DerivedBarTableJson['interval'];
+    return json.table.get(undefined, f === null ? [data] : [data, ...f], () => ({
+      interval,
+      label: 'start',
+      closed: 'left',
+      anchor: '09:30',
+      cut_at_close: true,
+      columns: DERIVED_COLUMNS,
+      data,
+      forming:
+        f === null
+          ? null
+          : (sealJson([formatNyTime(f[0]), f[1], f[2], f[3], f[4], f[5], f[6], f[7]]) as DerivedBarRowJson),
+    }));
+  }
+
+  #historyJsonPart(): HistoricalSummaryJson {
+    return this.#historyJson.get(undefined, this.#historyVersion, () => {
+      const counts = { '1m': 0, '5m': 0, '15m': 0, '30m': 0, '1h': 0 };
+      let start: IsoDate | null = null;
+      let end: IsoDate | null = null;
+      for (const [day, c] of this.#historyDays) {
+        for (const iv of INTERVALS) counts[iv] += c[iv];
+        if (start === null || day < start) start = day;
+        if (end === null || day > end) end = day;
+      }
+      return { loaded: this.#history.length > 0, bar_counts: counts, date_range: { start, end } };
     });
-    const prev = this.#barsCache;
-    if (prev !== null && tables.every((t, i) => prev.tables[i] === t)) return prev.json;
-    const json: Record<string, Json> = {};
-    INTERVALS.forEach((iv, i) => {
-      json[iv] = tables[i] as Json;
-    });
-    this.#barsCache = { tables, json: Object.freeze(json) };
-    return this.#barsCache.json;
   }
 
-  #barsCache: { tables: Json[]; json: Json } | null = null;
-
-  #tableJson(slot: number, table: BarTable, series: DerivedSeries | null): Json {
-    const cache = this.#rowCaches[slot] as RowCache;
-    const forming = series?.forming() ?? null;
-    const formingKey = forming === null ? '' : forming.join(',');
-    if (cache.table !== null && cache.rows.length === table.length && this.#formingKey[slot] === formingKey) {
-      return cache.table;
-    }
-    for (let i = cache.rows.length; i < table.length; i++) {
-      const row: Json[] = [
-        formatNyTime(table.times[i] as number),
-        table.open[i] as number,
-        table.high[i] as number,
-        table.low[i] as number,
-        table.close[i] as number,
-        table.volume[i] as number,
-      ];
-      if (series !== null) row.push(table.minutes[i] as number, table.possible[i] as number);
-      cache.rows.push(Object.freeze(row));
-    }
-    if ((cache.data as Json[]).length !== cache.rows.length) {
-      cache.data = Object.freeze(cache.rows.slice());
-    }
-    const interval = INTERVALS[slot] as Interval;
-    const contract: Record<string, Json> =
-      series === null
-        ? { interval, label: 'start', closed: 'left', columns: BAR_COLUMNS, data: cache.data }
-        : {
-            interval,
-            label: 'start',
-            closed: 'left',
-            anchor: '09:30',
-            cut_at_close: true,
-            columns: DERIVED_COLUMNS,
-            data: cache.data,
-            forming:
-              forming === null
-                ? null
-                : (Object.freeze([formatNyTime(forming[0] as number), ...forming.slice(1)]) as Json),
-          };
-    cache.table = Object.freeze(contract);
-    this.#formingKey[slot] = formingKey;
-    return cache.table;
-  }
-
-  #historyJsonPart(): Json {
-    if (this.#historyJsonVersion === this.#historyVersion && this.#historyJson !== null)
-      return this.#historyJson;
-    const counts: Record<Interval, number> = { '1m': 0, '5m': 0, '15m': 0, '30m': 0, '1h': 0 };
-    let start: IsoDate | null = null;
-    let end: IsoDate | null = null;
-    for (const [day, c] of this.#historyDays) {
-      for (const iv of INTERVALS) counts[iv] += c[iv];
-      if (start === null || day < start) start = day;
-      if (end === null || day > end) end = day;
-    }
-    this.#historyJson = Object.freeze({
-      loaded: this.#history.length > 0,
-      bar_counts: Object.freeze(counts),
-      date_range: Object.freeze({ start, end }),
-    });
-    this.#historyJsonVersion = this.#historyVersion;
-    return this.#historyJson;
-  }
-
-  #performancePart(): Json {
-    if (this.#performanceUpdates === this.#totalUpdates && this.#performanceJson !== null)
-      return this.#performanceJson;
-    this.#performanceJson = Object.freeze({
+  #performancePart(): SymbolPerformanceJson {
+    return this.#performanceJson.get(undefined, this.#totalUpdates, () => ({
       last_update_ms: Math.round(this.#lastUpdateMs * 1000) / 1000,
       total_updates: this.#totalUpdates,
-    });
-    this.#performanceUpdates = this.#totalUpdates;
-    return this.#performanceJson;
+    }));
   }
 }
