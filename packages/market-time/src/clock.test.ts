@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NyseCalendar } from './calendar.js';
 import { BacktestClock, LiveClock, ManualClock, type SetTimer } from './clock.js';
@@ -88,6 +89,20 @@ describe('ManualClock', () => {
     await expect(sleeping).rejects.toThrow('stop');
     await expect(clock.sleepUntil(1, controller.signal)).rejects.toThrow('stop');
     clock.advanceTo(2000); // nothing left to resolve
+  });
+
+  it('leaves no abort listener on a long-lived signal, woken or aborted', async () => {
+    const clock = new ManualClock(0);
+    const controller = new AbortController();
+    const listeners = () => getEventListeners(controller.signal, 'abort').length;
+    const sleeps = [1000, 2000, 3000].map((t) => clock.sleepUntil(t, controller.signal));
+    expect(listeners()).toBe(3);
+    clock.advanceTo(2000);
+    await Promise.all(sleeps.slice(0, 2));
+    expect(listeners()).toBe(1);
+    controller.abort(new Error('stop'));
+    await expect(sleeps[2]).rejects.toThrow('stop');
+    expect(listeners()).toBe(0);
   });
 });
 

@@ -1,9 +1,9 @@
+import { waitFor } from '@sys/core';
 import { InvalidTimeError } from './errors.js';
 
 interface Sleeper {
   readonly targetMs: number;
   readonly resolve: () => void;
-  readonly detach: () => void;
 }
 
 /**
@@ -18,20 +18,8 @@ export class SleeperQueue {
     if (typeof targetMs !== 'number' || !Number.isFinite(targetMs)) {
       return Promise.reject(new InvalidTimeError(targetMs, 'sleepUntil needs finite epoch milliseconds'));
     }
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const abort = () => {
-        const i = this.#items.indexOf(sleeper);
-        if (i !== -1) this.#items.splice(i, 1);
-        reject(signal?.reason);
-        onAbort();
-      };
-      const sleeper: Sleeper = {
-        targetMs,
-        resolve,
-        detach: () => signal?.removeEventListener('abort', abort),
-      };
-      signal?.addEventListener('abort', abort, { once: true });
+    return waitFor<void>((resolve) => {
+      const sleeper: Sleeper = { targetMs, resolve };
       // Binary search for the first item with a later target: equal targets stay in call order.
       let lo = 0;
       let hi = this.#items.length;
@@ -41,7 +29,13 @@ export class SleeperQueue {
         else hi = mid;
       }
       this.#items.splice(lo, 0, sleeper);
-    });
+      // Aborted: leave the queue, then let the clock re-arm for whoever is first now.
+      return () => {
+        const i = this.#items.indexOf(sleeper);
+        if (i !== -1) this.#items.splice(i, 1);
+        onAbort();
+      };
+    }, signal);
   }
 
   /** The earliest target, or undefined when nobody sleeps. */
@@ -52,9 +46,7 @@ export class SleeperQueue {
   /** Resolves the earliest sleeper. */
   resolveNext(): void {
     const sleeper = this.#items.shift();
-    if (sleeper === undefined) return;
-    sleeper.detach();
-    sleeper.resolve();
+    sleeper?.resolve();
   }
 
   /** Resolves, in time order, every sleeper whose target is at or before `nowMs`. */
