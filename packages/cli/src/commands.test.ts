@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Json } from '@sys/core';
+import { delay, type Json } from '@sys/core';
 import { applyPatch, type Envelope } from '@sys/diff-tracker';
 import { samplePath } from '@sys/market-data/samples';
 import { type SessionConfig, SystemManager } from '@sys/system-manager';
@@ -201,7 +201,7 @@ describe('the shell on piped stdin', () => {
       main: { createManager: rec.createManager },
     });
     await until(() => rec.made[0]?.state === 'running');
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50);
     signals.emit('SIGINT');
     const { code, stdout, stderr } = await pending;
     expect(code).toBe(130);
@@ -326,6 +326,6 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
   const start = Date.now();
   while (!condition()) {
     if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
+    await delay(5);
   }
 }

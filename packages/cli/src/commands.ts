@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Json } from '@sys/core';
+import { type Json, waitFor } from '@sys/core';
 import type { BarStore } from '@sys/market-data/duckdb';
 import type { SystemManager } from '@sys/system-manager';
 import { CancelledError, UsageError } from './errors.js';
@@ -113,17 +113,14 @@ async function waitForRun(manager: SystemManager, ctx: SysContext, command: stri
     );
   };
   const timer = ctx.out.showsProgress ? setInterval(show, PROGRESS_MS) : undefined;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new CancelledError(command));
-    if (ctx.signal.aborted) onAbort();
-    else ctx.signal.addEventListener('abort', onAbort, { once: true });
-  });
   try {
-    await Promise.race([manager.done(), aborted]);
+    await waitFor(manager.done(), ctx.signal);
+  } catch (error) {
+    // The signal's own reason is Ctrl-C: the user cancelled, the run did not fail.
+    if (ctx.signal.aborted && error === ctx.signal.reason) throw new CancelledError(command);
+    throw error;
   } finally {
     if (timer !== undefined) clearInterval(timer);
-    if (onAbort !== undefined) ctx.signal.removeEventListener('abort', onAbort);
     ctx.out.clearProgress();
   }
 }

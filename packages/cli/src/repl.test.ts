@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { delay } from '@sys/core';
 import { afterAll, expect, it } from 'vitest';
 import { Capture, tempDir } from '../test/io.js';
 import { main, PROMPT } from './index.js';
@@ -16,7 +17,7 @@ function terminal(historyFile: string) {
   const finished = main([], { stdin, stdout, stderr, env: { NO_COLOR: '1' }, cwd: tmp.dir }, { historyFile });
   const type = async (keys: string) => {
     stdin.write(keys);
-    await new Promise((r) => setTimeout(r, 30));
+    await delay(30);
   };
   return { stdout, stderr, type, finished };
 }
@@ -50,11 +51,11 @@ it('prompts, completes with Tab, keeps history across runs, clears the line on C
 it('Ctrl-C cancels the running command and the shell goes on', async () => {
   const shell = terminal(join(tmp.dir, 'history2'));
   await shell.type('system start --speed 1\r');
-  await new Promise((r) => setTimeout(r, 300));
+  await delay(300);
   await shell.type('system wait\r');
   await shell.type('\x03');
   await shell.type('system status\r');
-  await new Promise((r) => setTimeout(r, 100));
+  await delay(100);
   await shell.type('\x04');
   expect(await shell.finished).toBe(0);
   expect(shell.stderr.text).toContain('system wait: cancelled');
