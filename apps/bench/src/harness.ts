@@ -30,7 +30,7 @@ export interface Row {
   readonly note?: string;
 }
 
-/** One of the six sections: a title, its rows and what the reader must know to read them. */
+/** One section of the bench: a title, its rows and what the reader must know to read them. */
 export interface SectionResult {
   readonly id: number;
   readonly title: string;

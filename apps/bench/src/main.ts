@@ -1,5 +1,5 @@
 /**
- * sys performance harness. `pnpm bench` runs the six sections of issue 10 and prints one table each;
+ * sys performance harness. `pnpm bench` runs the sections (issues 10 and 13) and prints one table each;
  * `--quick` runs them on small sizes (CI smoke test), `--section N[,M]` runs some, `--compare A.json B.json`
  * prints the change between two saved runs, `--no-save` skips writing bench-results/.
  */

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { pregenerate } from './data.js';
 import { formatSection, type Row, type SectionResult } from './harness.js';
 import { runColumnar } from './sections/columnar.js';
 import { runDelta } from './sections/delta.js';
-import { runE2e } from './sections/e2e.js';
+import { runE2e, runSystem } from './sections/e2e.js';
 import { runFanout } from './sections/fanout.js';
 import { runIngest } from './sections/ingest.js';
+import { runLoop } from './sections/loop.js';
 import { runSnapshot } from './sections/snapshot.js';
 
 // Tiny sizes: this checks the harness produces well-formed rows, never how fast anything is.
@@ -59,7 +61,19 @@ describe('bench sections on tiny sizes', () => {
   });
 
   it('3 ingest', async () => {
-    checkSection(await runIngest({ symbols: 4, minuteSymbols: 3, timing: once, slowTiming: once }), 3);
+    const s = await runIngest({ symbols: 4, minuteSymbols: 3, timing: once, slowTiming: once });
+    checkSection(s, 3);
+    // The engine path on all symbols is judged against one batch per symbol-day of the same symbols.
+    const engine = s.rows.find((r) => r.goal?.text === '≥ 5M bars/s');
+    expect(engine?.name).toMatch(/^4 symbols, one batch per market minute/);
+    expect(engine?.baseline).toMatch(/^4 symbols, one batch per symbol-day · @sys\/session-data/);
+    expect(s.rows.filter((r) => r.goal?.text === '≤ 56 B/bar').map((r) => r.name)).toEqual([
+      'bytes per stored 1m bar · SessionData after the per-minute path at 4 symbols, heap',
+      'bytes per stored 1m bar · SessionData after the per-minute path at 4 symbols, SymbolSessionData.sizeBytes',
+    ]);
+    // 4 symbols × 390 minutes, 48 B per 1m slot plus derived rows: the capacity is more than the 1m table.
+    const capacity = s.rows.find((r) => r.name.endsWith('SymbolSessionData.sizeBytes'));
+    expect(capacity?.median).toBeGreaterThan(48);
   });
 
   it('4 columnar', async () => {
@@ -67,7 +81,24 @@ describe('bench sections on tiny sizes', () => {
   });
 
   it('5 end to end', async () => {
-    checkSection(await runE2e({ symbols: 3, samples: 1, warmup: 0 }), 5);
+    const s = await runE2e({ symbols: 3, samples: 1, warmup: 0 });
+    checkSection(s, 5);
+    expect(s.rows.find((r) => r.name.endsWith('reads per run'))?.median).toBe(390);
+    expect(s.rows.some((r) => r.name.endsWith('one read alone (per market minute)'))).toBe(true);
+  });
+
+  it('5 end to end: the reader reads once per market minute, inside onEvent', async () => {
+    const source = await pregenerate(3);
+    const read = await runSystem(source, 'plain');
+    expect(read.reads).toBe(390);
+    expect(read.readMs).toHaveLength(390);
+    expect(read.bars).toBe(3 * 390);
+    expect(read.bytesSent).toBeGreaterThan(390 * 2);
+    const alone = await runSystem(source, 'none');
+    expect(alone.reads).toBe(0);
+    expect(alone.bars).toBe(3 * 390);
+    // Runs share the source's arrays: neither run may have changed them.
+    expect(source.batches).toEqual((await pregenerate(3)).batches);
   });
 
   it('6 fan-out', async () => {
@@ -83,5 +114,23 @@ describe('bench sections on tiny sizes', () => {
       }),
       6,
     );
+  });
+
+  it('7 replay loop', async () => {
+    const s = await runLoop({ symbols: 3, samples: 1, warmup: 0, ceilingTiming: once });
+    checkSection(s, 7);
+    const loop = s.rows.find((r) => r.goal?.text === '≥ 2,000,000 bars/s');
+    expect(loop?.baseline).toMatch(/ceiling, baseline\)$/);
+    expect(loop?.ratio).toBeGreaterThan(0);
+    // 3 symbols × 390 minutes × 5 trading days, every one applied.
+    expect(loop?.note).toContain('5,850 bars applied of 5,850 made;');
+    const p99 = s.rows.find((r) => r.name.endsWith('event-loop delay p99'));
+    const max = s.rows.find((r) => r.name.endsWith('event-loop delay max'));
+    expect(p99?.goal?.text).toBe('< 20 ms');
+    expect(max?.median).toBeGreaterThanOrEqual(p99?.median ?? Number.NaN);
+    const lines = s.rows.find((r) => r.name === 'threads src lines');
+    expect(lines?.goal?.text).toBe('≤ 1,450');
+    expect(lines?.note).toContain('backtest.ts');
+    expect(lines?.note).not.toContain('.test.ts');
   });
 });
