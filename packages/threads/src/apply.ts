@@ -1,6 +1,9 @@
 import type { Bar } from '@sys/market-data';
 import { type IsoDate, MINUTE_MS, type ReplayScope, type SessionWindow } from '@sys/market-time';
 import type { SessionData } from '@sys/session-data';
+import type { RoleSpec } from './base.js';
+import { nyStamp } from './scope.js';
+import type { DataUpkeepFields, SessionCoordinatorFields } from './wire.js';
 
 /** Where the session is in its day. */
 export type SessionPhase = 'idle' | 'history' | 'pre_market' | 'open' | 'post_market' | 'closed' | 'ended';
@@ -176,6 +179,34 @@ export class SessionApplier {
     this.phase = 'ended';
     this.version++;
   }
+}
+
+/** The data upkeep role (the same in every run) from an applier's counters; `lag` is the run's to say. */
+export function upkeepRole(a: SessionApplier, lag: DataUpkeepFields['lag']): RoleSpec<DataUpkeepFields> {
+  const market_time = nyStamp(a.appliedThroughMs);
+  return {
+    fields: {
+      bars_ingested: a.barsIngested,
+      minutes_ingested: a.minutesIngested,
+      bars_folded: a.barsFolded,
+      market_time,
+      lag,
+    },
+    timing: a.upkeepTiming.stats(),
+  };
+}
+
+/** The session coordinator role: the applier's day fields and the run's own (`extra`). */
+export function sessionRole(
+  a: SessionApplier,
+  extra: Omit<SessionCoordinatorFields, 'date' | 'phase' | 'days_done' | 'last_day_done'>,
+  date: IsoDate | null = a.date,
+): RoleSpec<SessionCoordinatorFields> {
+  const last_day_done = a.daysDone[a.daysDone.length - 1] ?? null;
+  return {
+    fields: { date, phase: a.phase, days_done: a.daysDone.length, last_day_done, ...extra },
+    timing: a.sessionTiming.stats(),
+  };
 }
 
 /** Where a day's replayed time starts and ends for a scope. */

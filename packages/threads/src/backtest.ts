@@ -9,14 +9,14 @@ import {
   type Speed,
 } from '@sys/market-time';
 import type { SessionData } from '@sys/session-data';
-import { scopeBounds, Timing } from './apply.js';
+import { scopeBounds, sessionRole, Timing, upkeepRole } from './apply.js';
 import { type RoleSpecs, RunBase } from './base.js';
 import { RunStateError } from './errors.js';
 import { Pacer } from './pacer.js';
 import { barBatches, ReadAhead } from './read-ahead.js';
 import type { Run, RunEvent } from './run.js';
-import type { RunJson } from './wire.js';
 import { nyStamp, ScopeFilter } from './scope.js';
+import type { RunJson } from './wire.js';
 
 /** Options of a {@link Backtest}. */
 export interface BacktestOptions {
@@ -304,33 +304,21 @@ export class Backtest extends RunBase implements Run {
     const activeS = (this.#activeMs + running) / 1000;
     const cause = this.error?.cause;
     return {
-      session_coordinator: {
-        fields: {
-          date: a.date ?? this.#days[0] ?? null,
-          phase: a.phase,
+      session_coordinator: sessionRole(
+        a,
+        {
           start_date: this.#startDate,
           end_date: this.#endDate,
           trading_days: this.#days.length,
-          days_done: a.daysDone.length,
-          last_day_done: a.daysDone[a.daysDone.length - 1] ?? null,
           history_days: this.#historyDays,
           history_through: a.historyThrough,
           history_bars_loaded: a.historyBars,
           stopped_because: cause instanceof Error ? cause.message : null,
         },
-        timing: a.sessionTiming.stats(),
-      },
-      data_upkeep: {
-        fields: {
-          bars_ingested: a.barsIngested,
-          minutes_ingested: a.minutesIngested,
-          bars_folded: a.barsFolded,
-          market_time: nyStamp(a.appliedThroughMs),
-          // Applied in the same step as released: the upkeep can never lag behind the stream.
-          lag: { bars: 0, market_ms: 0, bars_read_ahead: ra?.stats().depth ?? 0 },
-        },
-        timing: a.upkeepTiming.stats(),
-      },
+        a.date ?? this.#days[0] ?? null,
+      ),
+      // Applied in the same step as released: the upkeep can never lag behind the stream.
+      data_upkeep: upkeepRole(a, { bars: 0, market_ms: 0, bars_read_ahead: ra?.stats().depth ?? 0 }),
       stream_coordinator: {
         fields: {
           speed: this.speed,

@@ -2,8 +2,8 @@ import {
   isAlive,
   type Json,
   JsonMemo,
-  type Serializable,
   type LifecycleTrigger,
+  type Serializable,
   type ToJsonOptions,
   transition,
 } from '@sys/core';

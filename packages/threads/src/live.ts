@@ -10,12 +10,12 @@ import {
   type SessionWindow,
 } from '@sys/market-time';
 import type { SessionData } from '@sys/session-data';
-import { scopeBounds, Timing } from './apply.js';
+import { scopeBounds, sessionRole, Timing, upkeepRole } from './apply.js';
 import { type RoleSpecs, RunBase } from './base.js';
 import { RunStateError } from './errors.js';
 import type { Run } from './run.js';
-import type { RunJson } from './wire.js';
 import { nyStamp } from './scope.js';
+import type { RunJson } from './wire.js';
 
 /** Options of a {@link LiveRun}. */
 export interface LiveRunOptions {
@@ -249,25 +249,8 @@ export class LiveRun extends RunBase implements Run {
   protected roles(): RoleSpecs {
     const a = this.applier;
     return {
-      session_coordinator: {
-        fields: {
-          date: a.date,
-          phase: a.phase,
-          days_done: a.daysDone.length,
-          last_day_done: a.daysDone[a.daysDone.length - 1] ?? null,
-        },
-        timing: a.sessionTiming.stats(),
-      },
-      data_upkeep: {
-        fields: {
-          bars_ingested: a.barsIngested,
-          minutes_ingested: a.minutesIngested,
-          bars_folded: a.barsFolded,
-          market_time: nyStamp(a.appliedThroughMs),
-          lag: { bars: this.#pending.length, market_ms: 0, bars_read_ahead: 0 },
-        },
-        timing: a.upkeepTiming.stats(),
-      },
+      session_coordinator: sessionRole(a, {}),
+      data_upkeep: upkeepRole(a, { bars: this.#pending.length, market_ms: 0, bars_read_ahead: 0 }),
       stream_coordinator: {
         fields: {
           speed: null,
