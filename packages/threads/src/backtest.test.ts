@@ -30,7 +30,6 @@ function sessionOf(date: string) {
   return s;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read the JSON loosely
 type Loose = any;
 
 /**

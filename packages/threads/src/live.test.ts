@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { bar, settle } from '../test/helpers.js';
 import { LiveRun } from './live.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read the JSON loosely
 type Loose = any;
 
 const jul2 = new NyseCalendar().session('2025-07-02');
