@@ -1,5 +1,5 @@
 import { MINUTE_MS } from '@sys/market-time';
-import { BarTable } from './bar-table.js';
+import type { BarTable } from './bar-table.js';
 
 /** The bucket still forming: its start, figures so far, minutes with a bar, and minutes possible. */
 export type FormingBar = readonly [
@@ -13,129 +13,145 @@ export type FormingBar = readonly [
   possible: number,
 ];
 
+/** One derived bar read back from the 1m rows it covers (what `FormingBar` is for the forming one). */
+export type DerivedBar = FormingBar;
+
+const EMPTY16 = new Uint16Array(0);
+
 /**
  * One derived interval (5m, 15m, 30m, 1h) built from regular-session 1m bars: buckets anchored at the
  * open, left-closed, labelled by their start, cut at the close. The bucket still forming is kept apart and
  * becomes a finished bar only once market time reaches its end.
+ *
+ * A bucket's 1m bars are consecutive rows of the 1m table (rows are in time order and every one falls in
+ * exactly one bucket), so a derived bar is kept as the range of rows it covers — two Uint16 per bar — and
+ * its figures are read from those rows when shown: open of the first, close of the last, the extremes, and
+ * the volumes summed in row order (the same additions a running fold makes, so the same doubles). Folding a
+ * 1m bar is then one comparison with the forming bucket's end.
  */
 export class DerivedSeries {
   readonly intervalMinutes: number;
-  readonly finished: BarTable;
+  readonly #spanMs: number;
+  #table: BarTable | null = null;
   #openMs = 0;
   #closeMs = 0;
-  /** Bucket index of the forming bar, or -1 when none is forming. */
-  #index = -1;
-  #open = 0;
-  #high = 0;
-  #low = 0;
-  #close = 0;
-  #volume = 0;
-  #minutes = 0;
+  /** Row ranges of the finished bars: [from0, to0, from1, to1, …]. */
+  #rows: Uint16Array = EMPTY16;
+  #length = 0;
+  /** First row of the forming bucket, or -1 when none is forming. */
+  #formingFrom = -1;
+  /** Rows folded so far (the forming bucket ends here). */
+  #folded = 0;
+  /** Where the forming bucket's rows end (its full span, for folding) and when it is finished (cut at the close). */
+  #formingEndMs = Number.NEGATIVE_INFINITY;
+  /** Market time at which the forming bucket is finished; +Infinity when none is forming. */
+  settleAtMs = Number.POSITIVE_INFINITY;
 
   constructor(intervalMinutes: number) {
     this.intervalMinutes = intervalMinutes;
-    // Room for a full regular session (390 minutes) so a normal day never reallocates.
-    this.finished = new BarTable(true, Math.ceil(390 / intervalMinutes));
+    this.#spanMs = intervalMinutes * MINUTE_MS;
   }
 
-  /** Starts a new day with its regular session [openMs, closeMs). */
-  reset(openMs: number, closeMs: number): void {
-    this.finished.clear();
+  /** Finished bars held. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Bytes held by the row ranges (capacity, not length). */
+  get sizeBytes(): number {
+    return this.#rows.byteLength;
+  }
+
+  /** Starts a new day over `table` (the day's regular 1m rows) with its regular session [openMs, closeMs). */
+  reset(table: BarTable, openMs: number, closeMs: number): void {
+    this.#table = table;
     this.#openMs = openMs;
     this.#closeMs = closeMs;
-    this.#index = -1;
+    this.#length = 0;
+    this.#formingFrom = -1;
+    this.#folded = 0;
+    this.#formingEndMs = Number.NEGATIVE_INFINITY;
+    this.settleAtMs = Number.POSITIVE_INFINITY;
+    // Room for the whole session's buckets so a day never grows: 78 5m bars on a full day.
+    const need = 2 * Math.max(1, Math.ceil((closeMs - openMs) / this.#spanMs));
+    if (this.#rows.length < need) this.#rows = new Uint16Array(need);
   }
 
-  /**
-   * Folds rows [from, to) of a regular-session 1m table (in time order). One tight loop over the columns
-   * with the forming bucket in locals: this runs for every bar of every symbol.
-   */
-  addRange(table: BarTable, from: number, to: number): void {
-    const { times, open, high, low, close, volume } = table;
-    const openMs = this.#openMs;
-    const spanMs = this.intervalMinutes * MINUTE_MS;
-    let index = this.#index;
-    let o = this.#open;
-    let h = this.#high;
-    let l = this.#low;
-    let c = this.#close;
-    let v = this.#volume;
-    let minutes = this.#minutes;
-    // Bounds of the forming bucket: most bars fall inside it, so the division runs once per bucket.
-    let lo0 = index === -1 ? 1 : openMs + index * spanMs;
-    let hi0 = index === -1 ? 0 : lo0 + spanMs;
-    for (let i = from; i < to; i++) {
+  /** Folds the table's rows from the last folded up to `to` (in time order). */
+  foldTo(to: number): void {
+    const times = (this.#table as BarTable).times;
+    let end = this.#formingEndMs;
+    for (let i = this.#folded; i < to; i++) {
       const t = times[i] as number;
-      if (t < lo0 || t >= hi0) {
-        if (index !== -1) this.#push(index, o, h, l, c, v, minutes);
-        index = Math.floor((t - openMs) / spanMs);
-        lo0 = openMs + index * spanMs;
-        hi0 = lo0 + spanMs;
-        o = open[i] as number;
-        h = high[i] as number;
-        l = low[i] as number;
-        v = 0;
-        minutes = 0;
-      } else {
-        const hi = high[i] as number;
-        const lo = low[i] as number;
-        if (hi > h) h = hi;
-        if (lo < l) l = lo;
-      }
-      c = close[i] as number;
-      v += volume[i] as number;
-      minutes++;
+      if (t < end) continue;
+      // A bar past the forming bucket: that bucket is complete, and this bar starts the next.
+      if (this.#formingFrom !== -1) this.#push(this.#formingFrom, i);
+      const start = this.#openMs + Math.floor((t - this.#openMs) / this.#spanMs) * this.#spanMs;
+      end = start + this.#spanMs;
+      this.#formingFrom = i;
+      this.settleAtMs = Math.min(end, this.#closeMs);
     }
-    this.#index = index;
-    this.#open = o;
-    this.#high = h;
-    this.#low = l;
-    this.#close = c;
-    this.#volume = v;
-    this.#minutes = minutes;
+    this.#formingEndMs = end;
+    this.#folded = to;
   }
 
   /** Finishes the forming bar if market time `nowMs` has reached its end (cut at the close); true if it did. */
   settle(nowMs: number): boolean {
-    if (this.#index === -1 || nowMs < this.#endOf(this.#index)) return false;
-    this.#finish();
+    if (nowMs < this.settleAtMs) return false;
+    this.#push(this.#formingFrom, this.#folded);
+    this.#formingFrom = -1;
+    this.#formingEndMs = Number.NEGATIVE_INFINITY;
+    this.settleAtMs = Number.POSITIVE_INFINITY;
     return true;
+  }
+
+  /** Finished bar `k` (0 ≤ k < length). */
+  bar(k: number): DerivedBar {
+    const rows = this.#rows;
+    return this.#read(rows[2 * k] as number, rows[2 * k + 1] as number);
   }
 
   /** The forming bar, or null. */
   forming(): FormingBar | null {
-    if (this.#index === -1) return null;
-    const i = this.#index;
+    return this.#formingFrom === -1 ? null : this.#read(this.#formingFrom, this.#folded);
+  }
+
+  /** The bar over rows [from, to) of one bucket. */
+  #read(from: number, to: number): DerivedBar {
+    const { times, open, high, low, close, volume } = this.#table as BarTable;
+    const startMs =
+      this.#openMs + Math.floor(((times[from] as number) - this.#openMs) / this.#spanMs) * this.#spanMs;
+    let h = high[from] as number;
+    let l = low[from] as number;
+    let v = 0;
+    for (let i = from; i < to; i++) {
+      const hi = high[i] as number;
+      const lo = low[i] as number;
+      if (hi > h) h = hi;
+      if (lo < l) l = lo;
+      v += volume[i] as number;
+    }
+    const endMs = Math.min(startMs + this.#spanMs, this.#closeMs);
     return [
-      this.#startOf(i),
-      this.#open,
-      this.#high,
-      this.#low,
-      this.#close,
-      this.#volume,
-      this.#minutes,
-      this.#possibleOf(i),
+      startMs,
+      open[from] as number,
+      h,
+      l,
+      close[to - 1] as number,
+      v,
+      to - from,
+      Math.round((endMs - startMs) / MINUTE_MS),
     ];
   }
 
-  #startOf(index: number): number {
-    return this.#openMs + index * this.intervalMinutes * MINUTE_MS;
-  }
-
-  #endOf(index: number): number {
-    return Math.min(this.#startOf(index) + this.intervalMinutes * MINUTE_MS, this.#closeMs);
-  }
-
-  #possibleOf(index: number): number {
-    return Math.round((this.#endOf(index) - this.#startOf(index)) / MINUTE_MS);
-  }
-
-  #push(index: number, o: number, h: number, l: number, c: number, v: number, minutes: number): void {
-    this.finished.push(this.#startOf(index), o, h, l, c, v, minutes, this.#possibleOf(index));
-  }
-
-  #finish(): void {
-    this.#push(this.#index, this.#open, this.#high, this.#low, this.#close, this.#volume, this.#minutes);
-    this.#index = -1;
+  #push(from: number, to: number): void {
+    if (2 * this.#length + 2 > this.#rows.length) {
+      const grown = new Uint16Array(Math.max(16, this.#rows.length * 2));
+      grown.set(this.#rows);
+      this.#rows = grown;
+    }
+    this.#rows[2 * this.#length] = from;
+    this.#rows[2 * this.#length + 1] = to;
+    this.#length++;
   }
 }

@@ -31,6 +31,14 @@ export class SessionData implements Serializable<SessionDataJson> {
   readonly #symbols = new Map<string, SymbolSessionData>();
   readonly #calendar: NyseCalendar;
   readonly #options: SymbolSessionOptions;
+  readonly #now: () => number;
+  /**
+   * The symbols of the last batch, by position: the engine hands over the same symbols in the same order
+   * every minute, so a batch usually finds each bar's symbol here without a map lookup. Reused, never shrunk.
+   */
+  #batchSymbols: SymbolSessionData[] = [];
+  /** How many leading entries of #batchSymbols are known to be distinct symbols still held. */
+  #batchDistinct = 0;
   #window: SessionWindow | null = null;
   #system = { state: 'stopped', mode: 'backtest' };
   #session: { date: IsoDate | null; timeMs: number | null; active: boolean; ended: boolean } = {
@@ -55,6 +63,7 @@ export class SessionData implements Serializable<SessionDataJson> {
   constructor(options: SessionDataOptions = {}) {
     this.#calendar = options.calendar ?? new NyseCalendar();
     this.#options = { ...(options.now ? { now: options.now } : {}), onChange: this.#markDirty };
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /** The calendar in use. */
@@ -83,6 +92,7 @@ export class SessionData implements Serializable<SessionDataJson> {
   /** Removes a symbol; returns whether it was there. */
   removeSymbol(symbol: string): boolean {
     this.#markDirty();
+    this.#batchDistinct = 0;
     return this.#symbols.delete(symbol);
   }
 
@@ -141,6 +151,27 @@ export class SessionData implements Serializable<SessionDataJson> {
     if (bars.length === 0) return;
     const first = bars[0] as Bar;
     this.#ensureDay(first);
+    const t0 = this.#now();
+    const n = bars.length;
+    const symbols = this.#batchSymbols;
+    // The engine's path: one bar per symbol, the same symbols in the same order as the last minute.
+    let i = 0;
+    const known = Math.min(n, this.#batchDistinct);
+    while (i < known && (symbols[i] as SymbolSessionData).symbol === (bars[i] as Bar).symbol) i++;
+    if (i < n) {
+      this.#batchDistinct = 0; // an unknown symbol below throws with the cache half rewritten
+      for (let k = i; k < n; k++) symbols[k] = this.#symbolOf(bars[k] as Bar);
+      this.#batchDistinct = new Set(symbols.slice(0, n)).size === n ? n : 0;
+    }
+    if (this.#batchDistinct >= n) {
+      // Every bar is checked before any is stored, in batch order, as the grouped path below does.
+      for (let k = 0; k < n; k++) (symbols[k] as SymbolSessionData).checkBar(bars[k] as Bar);
+      for (let k = 0; k < n; k++) (symbols[k] as SymbolSessionData).ingestCheckedBar(bars[k] as Bar);
+      const ms = this.#now() - t0;
+      for (let k = 0; k < n; k++) (symbols[k] as SymbolSessionData).recordUpdateMs(ms);
+      return;
+    }
+    // Some symbol has several bars here: group them, each symbol's in order.
     const groups = new Map<SymbolSessionData, Bar[]>();
     for (const bar of bars) {
       const s = this.#symbolOf(bar);
@@ -151,6 +182,8 @@ export class SessionData implements Serializable<SessionDataJson> {
     // Check every symbol's bars before storing any, so one bad bar stores nothing at all.
     for (const [s, g] of groups) s.checkMany(g);
     for (const [s, g] of groups) s.ingestChecked(g);
+    const ms = this.#now() - t0;
+    for (const s of groups.keys()) s.recordUpdateMs(ms);
   }
 
   /** Folds pending 1m bars of every symbol into the derived intervals; returns bars folded. */

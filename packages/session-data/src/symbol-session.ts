@@ -106,6 +106,8 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   #postMarketBars = 0;
   readonly #derived = DERIVED_INTERVALS.map(([, m]) => new DerivedSeries(m));
   #folded = 0;
+  /** The earliest market time at which a forming derived bucket is finished (+Infinity when none forms). */
+  #settleAtMs = Number.POSITIVE_INFINITY;
   #lastStartMs = Number.NEGATIVE_INFINITY;
   #clockMs = Number.NEGATIVE_INFINITY;
   #sumVolume = 0;
@@ -178,7 +180,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
       this.#regular.sizeBytes +
       this.#extended.sizeBytes +
       this.#history.sizeBytes +
-      this.#derived.reduce((n, d) => n + d.finished.sizeBytes, 0)
+      this.#derived.reduce((n, d) => n + d.sizeBytes, 0)
     );
   }
 
@@ -189,8 +191,10 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     this.#extended.clear();
     this.#preMarketBars = 0;
     this.#postMarketBars = 0;
-    for (const d of this.#derived) d.reset(window?.regularOpenMs ?? 0, window?.regularCloseMs ?? 0);
+    for (const d of this.#derived)
+      d.reset(this.#regular, window?.regularOpenMs ?? 0, window?.regularCloseMs ?? 0);
     this.#folded = 0;
+    this.#settleAtMs = Number.POSITIVE_INFINITY;
     this.#lastStartMs = Number.NEGATIVE_INFINITY;
     this.#clockMs = Number.NEGATIVE_INFINITY;
     this.#sumVolume = 0;
@@ -211,7 +215,9 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   ingest(bar: Bar): void {
     const t0 = this.#now();
     this.#check(bar, this.#lastStartMs);
-    this.#appendAll([bar], t0);
+    this.#store(bar);
+    this.#stored(1);
+    this.#lastUpdateMs = this.#now() - t0;
   }
 
   /** Takes a batch of 1m bars in time order: all are validated before any is stored. */
@@ -219,7 +225,8 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     if (bars.length === 0) return;
     const t0 = this.#now();
     this.checkMany(bars);
-    this.#appendAll(bars, t0);
+    this.#appendAll(bars);
+    this.#lastUpdateMs = this.#now() - t0;
   }
 
   /** Validates a batch as ingestMany would, storing nothing; throws on the first bad bar. */
@@ -232,13 +239,63 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     }
   }
 
-  /** Stores a batch that checkMany has just accepted (SessionData checks every symbol before storing any). */
-  ingestChecked(bars: readonly Bar[]): void {
-    if (bars.length > 0) this.#appendAll(bars, this.#now());
+  /** Validates one bar as ingest would, storing nothing; throws if it is bad. */
+  checkBar(bar: Bar): void {
+    this.#check(bar, this.#lastStartMs);
   }
 
-  #appendAll(bars: readonly Bar[], t0: number): void {
-    // The hot path of every replay: one loop writing straight into the columns, figures kept in locals.
+  /**
+   * Stores a batch that checkMany has just accepted (SessionData checks every symbol before storing any).
+   * The caller times its whole batch and gives the time to `recordUpdateMs`.
+   */
+  ingestChecked(bars: readonly Bar[]): void {
+    if (bars.length > 0) this.#appendAll(bars);
+  }
+
+  /** Stores one bar that checkBar has just accepted: the engine's per-minute path, one bar per symbol. */
+  ingestCheckedBar(bar: Bar): void {
+    this.#store(bar);
+    this.#stored(1);
+  }
+
+  /** The wall time of the last ingest that gave this symbol bars (`performance.last_update_ms`). */
+  recordUpdateMs(ms: number): void {
+    this.#lastUpdateMs = ms;
+  }
+
+  /** Stores one checked bar: into the regular table and the session figures, or apart as extended hours. */
+  #store(bar: Bar): void {
+    const w = this.#window as SessionWindow;
+    const t = bar.startMs;
+    if (t < w.regularOpenMs || t >= w.regularCloseMs) {
+      this.#appendExtended(bar, t < w.regularOpenMs);
+    } else {
+      const h = bar.high;
+      const l = bar.low;
+      const c = bar.close;
+      const v = bar.volume;
+      this.#regular.push(t, bar.open, h, l, c, v);
+      this.#sumVolume += v;
+      this.#sumTypicalVolume += ((h + l + c) / 3) * v;
+      if (h > this.#high) this.#high = h;
+      if (l < this.#low) this.#low = l;
+      const expectedNextMs = this.#expectedNextMs;
+      if (t > expectedNextMs) {
+        this.#gaps.push({ startMs: expectedNextMs, minutes: Math.round((t - expectedNextMs) / MINUTE_MS) });
+      }
+      this.#expectedNextMs = t + MINUTE_MS;
+    }
+    this.#lastStartMs = t;
+  }
+
+  /** `n` bars were stored. */
+  #stored(n: number): void {
+    this.#totalUpdates += n;
+    this.#touch();
+  }
+
+  #appendAll(bars: readonly Bar[]): void {
+    // The hot path of a day's batch: one loop writing straight into the columns, figures kept in locals.
     const w = this.#window as SessionWindow;
     const openMs = w.regularOpenMs;
     const closeMs = w.regularCloseMs;
@@ -285,9 +342,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     this.#low = lo;
     this.#expectedNextMs = expectedNextMs;
     this.#lastStartMs = (bars[bars.length - 1] as Bar).startMs;
-    this.#lastUpdateMs = this.#now() - t0;
-    this.#totalUpdates += bars.length;
-    this.#touch();
+    this.#stored(bars.length);
   }
 
   #appendExtended(bar: Bar, preMarket: boolean): void {
@@ -301,8 +356,13 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     const r = this.#regular;
     const n = r.length - this.#folded;
     if (n > 0) {
-      for (const d of this.#derived) d.addRange(r, this.#folded, r.length);
+      let next = Number.POSITIVE_INFINITY;
+      for (const d of this.#derived) {
+        d.foldTo(r.length);
+        if (d.settleAtMs < next) next = d.settleAtMs;
+      }
       this.#folded = r.length;
+      this.#settleAtMs = next;
     }
     const settled = this.#settle();
     if (n > 0 || settled) this.#touch();
@@ -325,8 +385,15 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
 
   #settle(): boolean {
     const now = this.#effectiveNowMs();
+    // Most minutes finish no bucket: one comparison, not one per interval.
+    if (now < this.#settleAtMs) return false;
     let any = false;
-    for (const d of this.#derived) if (d.settle(now)) any = true;
+    let next = Number.POSITIVE_INFINITY;
+    for (const d of this.#derived) {
+      if (d.settle(now)) any = true;
+      if (d.settleAtMs < next) next = d.settleAtMs;
+    }
+    this.#settleAtMs = next;
     return any;
   }
 
@@ -349,15 +416,17 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     for (const [day, dayBars] of byDay) {
       const w = sessionOf(day);
       if (w === null) continue;
-      const series = DERIVED_INTERVALS.map(([, m]) => new DerivedSeries(m));
-      for (const s of series) s.reset(w.regularOpenMs, w.regularCloseMs);
       const table = new BarTable(false);
       for (const b of dayBars) {
         if (b.startMs < w.regularOpenMs || b.startMs >= w.regularCloseMs) continue;
         table.push(b.startMs, b.open, b.high, b.low, b.close, b.volume);
       }
       const regular = table.length;
-      for (const s of series) s.addRange(table, 0, regular);
+      const series = DERIVED_INTERVALS.map(([, m]) => new DerivedSeries(m));
+      for (const s of series) {
+        s.reset(table, w.regularOpenMs, w.regularCloseMs);
+        s.foldTo(regular);
+      }
       const counts: Record<Interval, number> = this.#historyDays.get(day) ?? {
         '1m': 0,
         '5m': 0,
@@ -369,7 +438,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
       series.forEach((s, i) => {
         s.settle(w.regularCloseMs);
         const iv = (DERIVED_INTERVALS[i] as readonly [Interval, number])[0];
-        counts[iv] += s.finished.length;
+        counts[iv] += s.length;
       });
       this.#historyDays.set(day, counts);
     }
@@ -503,7 +572,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     const pre = this.#preMarketBars;
     const post = this.#postMarketBars;
     const counts = [n, 0, 0, 0, 0];
-    for (let i = 0; i < d.length; i++) counts[i + 1] = (d[i] as DerivedSeries).finished.length;
+    for (let i = 0; i < d.length; i++) counts[i + 1] = (d[i] as DerivedSeries).length;
     return {
       symbol: this.symbol,
       date: this.#window?.date ?? null,
@@ -581,20 +650,11 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
 
   #derivedTableJson(i: number): DerivedBarTableJson {
     const series = this.#derived[i] as DerivedSeries;
-    const t = series.finished;
     const json = this.#derivedTables[i] as TableJson<DerivedBarRowJson, DerivedBarTableJson>;
-    for (let k = json.rows.length; k < t.length; k++) {
+    for (let k = json.rows.length; k < series.length; k++) {
+      const b = series.bar(k);
       json.rows.push(
-        sealJson([
-          formatNyTime(t.times[k] as number),
-          t.open[k] as number,
-          t.high[k] as number,
-          t.low[k] as number,
-          t.close[k] as number,
-          t.volume[k] as number,
-          t.minutes[k] as number,
-          t.possible[k] as number,
-        ]) as DerivedBarRowJson,
+        sealJson([formatNyTime(b[0]), b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as DerivedBarRowJson,
       );
     }
     const data = json.dataJson();
