@@ -1,6 +1,5 @@
 import {
   appendPointer,
-  describeNonJsonPrimitive,
   isPlainObject,
   type Json,
   type JsonArray,
