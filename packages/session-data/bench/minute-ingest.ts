@@ -39,11 +39,24 @@ function fresh(m: Mod) {
   return sd;
 }
 
+const bySymbol = new Map<string, Bar[]>(symbols.map((s) => [s, []]));
+for (const bar of all) bySymbol.get(bar.symbol)?.push(bar);
+function feedByDay(sd: ReturnType<typeof fresh>): void {
+  for (const [name, bars] of bySymbol) {
+    const s = sd.getSymbol(name);
+    s?.ingestMany(bars);
+    s?.foldDerived();
+  }
+  sd.advanceTo(minutes[minutes.length - 1]?.endMs ?? 0);
+}
+
+const PARTS = process.env.PARTS ?? 'ifa';
 function feed(sd: ReturnType<typeof fresh>): void {
+  const [i, f, a] = ['i', 'f', 'a'].map((p) => PARTS.includes(p));
   for (const m of minutes) {
-    sd.ingestMany(m.bars);
-    sd.foldDerived();
-    sd.advanceTo(m.endMs);
+    if (i) sd.ingestMany(m.bars);
+    if (f) sd.foldDerived();
+    if (a) sd.advanceTo(m.endMs);
   }
 }
 
@@ -62,7 +75,8 @@ for (let run = 0; run < RUNS + 1; run++) {
     const sd = fresh(m);
     gc?.();
     const t0 = performance.now();
-    feed(sd);
+    if (process.env.DAY) feedByDay(sd);
+    else feed(sd);
     const ms = performance.now() - t0;
     if (run > 0) times[k]?.push(ms); // the first run warms up
   });

@@ -38,12 +38,10 @@ export class DerivedSeries {
   /** Row ranges of the finished bars: [from0, to0, from1, to1, …]. */
   #rows: Uint16Array = EMPTY16;
   #length = 0;
-  /** First row of the forming bucket, or -1 when none is forming. */
+  /** First row of the forming bucket, or -1 when none is forming (it runs to the rows folded so far). */
   #formingFrom = -1;
-  /** Rows folded so far (the forming bucket ends here). */
-  #folded = 0;
-  /** Where the forming bucket's rows end (its full span, for folding) and when it is finished (cut at the close). */
-  #formingEndMs = Number.NEGATIVE_INFINITY;
+  /** End of the forming bucket's full span (a later 1m bar starts the next); -Infinity when none forms. */
+  formingEndMs = Number.NEGATIVE_INFINITY;
   /** Market time at which the forming bucket is finished; +Infinity when none is forming. */
   settleAtMs = Number.POSITIVE_INFINITY;
 
@@ -69,19 +67,18 @@ export class DerivedSeries {
     this.#closeMs = closeMs;
     this.#length = 0;
     this.#formingFrom = -1;
-    this.#folded = 0;
-    this.#formingEndMs = Number.NEGATIVE_INFINITY;
+    this.formingEndMs = Number.NEGATIVE_INFINITY;
     this.settleAtMs = Number.POSITIVE_INFINITY;
     // Room for the whole session's buckets so a day never grows: 78 5m bars on a full day.
     const need = 2 * Math.max(1, Math.ceil((closeMs - openMs) / this.#spanMs));
     if (this.#rows.length < need) this.#rows = new Uint16Array(need);
   }
 
-  /** Folds the table's rows from the last folded up to `to` (in time order). */
-  foldTo(to: number): void {
+  /** Folds the table's rows [from, to), the next in time order after those folded before. */
+  fold(from: number, to: number): void {
     const times = (this.#table as BarTable).times;
-    let end = this.#formingEndMs;
-    for (let i = this.#folded; i < to; i++) {
+    let end = this.formingEndMs;
+    for (let i = from; i < to; i++) {
       const t = times[i] as number;
       if (t < end) continue;
       // A bar past the forming bucket: that bucket is complete, and this bar starts the next.
@@ -91,16 +88,18 @@ export class DerivedSeries {
       this.#formingFrom = i;
       this.settleAtMs = Math.min(end, this.#closeMs);
     }
-    this.#formingEndMs = end;
-    this.#folded = to;
+    this.formingEndMs = end;
   }
 
-  /** Finishes the forming bar if market time `nowMs` has reached its end (cut at the close); true if it did. */
-  settle(nowMs: number): boolean {
+  /**
+   * Finishes the forming bar, over the rows up to `folded`, if market time `nowMs` has reached its end (cut at
+   * the close); true if it did.
+   */
+  settle(nowMs: number, folded: number): boolean {
     if (nowMs < this.settleAtMs) return false;
-    this.#push(this.#formingFrom, this.#folded);
+    this.#push(this.#formingFrom, folded);
     this.#formingFrom = -1;
-    this.#formingEndMs = Number.NEGATIVE_INFINITY;
+    this.formingEndMs = Number.NEGATIVE_INFINITY;
     this.settleAtMs = Number.POSITIVE_INFINITY;
     return true;
   }
@@ -111,9 +110,9 @@ export class DerivedSeries {
     return this.#read(rows[2 * k] as number, rows[2 * k + 1] as number);
   }
 
-  /** The forming bar, or null. */
-  forming(): FormingBar | null {
-    return this.#formingFrom === -1 ? null : this.#read(this.#formingFrom, this.#folded);
+  /** The forming bar over the rows up to `folded`, or null. */
+  forming(folded: number): FormingBar | null {
+    return this.#formingFrom === -1 ? null : this.#read(this.#formingFrom, folded);
   }
 
   /** The bar over rows [from, to) of one bucket. */

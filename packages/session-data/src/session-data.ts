@@ -29,6 +29,8 @@ const DEBUG: ToJsonOptions = Object.freeze({ debug: true });
  */
 export class SessionData implements Serializable<SessionDataJson> {
   readonly #symbols = new Map<string, SymbolSessionData>();
+  /** The same symbols in the same order, for the per-minute loops (an array walks faster than a map). */
+  #list: SymbolSessionData[] = [];
   readonly #calendar: NyseCalendar;
   readonly #options: SymbolSessionOptions;
   readonly #now: () => number;
@@ -84,6 +86,7 @@ export class SessionData implements Serializable<SessionDataJson> {
       s = new SymbolSessionData(symbol, this.#options);
       s.reset(this.#window);
       this.#symbols.set(symbol, s);
+      this.#list.push(s);
       this.#markDirty();
     }
     return s;
@@ -93,7 +96,11 @@ export class SessionData implements Serializable<SessionDataJson> {
   removeSymbol(symbol: string): boolean {
     this.#markDirty();
     this.#batchDistinct = 0;
-    return this.#symbols.delete(symbol);
+    const s = this.#symbols.get(symbol);
+    if (s === undefined) return false;
+    this.#symbols.delete(symbol);
+    this.#list = this.#list.filter((x) => x !== s);
+    return true;
   }
 
   /** The symbol's state, or undefined. */
@@ -189,7 +196,8 @@ export class SessionData implements Serializable<SessionDataJson> {
   /** Folds pending 1m bars of every symbol into the derived intervals; returns bars folded. */
   foldDerived(): number {
     let n = 0;
-    for (const s of this.#symbols.values()) n += s.foldDerived();
+    const list = this.#list;
+    for (let i = 0; i < list.length; i++) n += (list[i] as SymbolSessionData).foldDerived();
     return n;
   }
 
@@ -197,7 +205,8 @@ export class SessionData implements Serializable<SessionDataJson> {
   advanceTo(marketMs: number): void {
     this.#session = { ...this.#session, timeMs: marketMs };
     this.#markDirty();
-    for (const s of this.#symbols.values()) s.advanceTo(marketMs);
+    const list = this.#list;
+    for (let i = 0; i < list.length; i++) (list[i] as SymbolSessionData).advanceTo(marketMs);
   }
 
   /** The complete state now: `{ system, session, symbols }`. */

@@ -108,6 +108,11 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   #folded = 0;
   /** The earliest market time at which a forming derived bucket is finished (+Infinity when none forms). */
   #settleAtMs = Number.POSITIVE_INFINITY;
+  /**
+   * A 1m bar before this time falls in every interval's forming bucket (the shortest one's end, as buckets
+   * nest), so folding it changes no derived series; -Infinity when some interval has no bucket forming.
+   */
+  #foldEndMs = Number.NEGATIVE_INFINITY;
   #lastStartMs = Number.NEGATIVE_INFINITY;
   #clockMs = Number.NEGATIVE_INFINITY;
   #sumVolume = 0;
@@ -195,6 +200,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
       d.reset(this.#regular, window?.regularOpenMs ?? 0, window?.regularCloseMs ?? 0);
     this.#folded = 0;
     this.#settleAtMs = Number.POSITIVE_INFINITY;
+    this.#foldEndMs = Number.NEGATIVE_INFINITY;
     this.#lastStartMs = Number.NEGATIVE_INFINITY;
     this.#clockMs = Number.NEGATIVE_INFINITY;
     this.#sumVolume = 0;
@@ -355,15 +361,19 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   foldDerived(): number {
     const r = this.#regular;
     const n = r.length - this.#folded;
-    if (n > 0) {
+    // Most minutes extend the forming buckets (rows are in time order, so the last decides): nothing to fold.
+    if (n > 0 && (r.times[r.length - 1] as number) >= this.#foldEndMs) {
       let next = Number.POSITIVE_INFINITY;
+      let foldEnd = Number.POSITIVE_INFINITY;
       for (const d of this.#derived) {
-        d.foldTo(r.length);
+        d.fold(this.#folded, r.length);
         if (d.settleAtMs < next) next = d.settleAtMs;
+        if (d.formingEndMs < foldEnd) foldEnd = d.formingEndMs;
       }
-      this.#folded = r.length;
       this.#settleAtMs = next;
+      this.#foldEndMs = foldEnd;
     }
+    this.#folded = r.length;
     const settled = this.#settle();
     if (n > 0 || settled) this.#touch();
     return n;
@@ -389,11 +399,14 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     if (now < this.#settleAtMs) return false;
     let any = false;
     let next = Number.POSITIVE_INFINITY;
+    let foldEnd = Number.POSITIVE_INFINITY;
     for (const d of this.#derived) {
-      if (d.settle(now)) any = true;
+      if (d.settle(now, this.#folded)) any = true;
       if (d.settleAtMs < next) next = d.settleAtMs;
+      if (d.formingEndMs < foldEnd) foldEnd = d.formingEndMs;
     }
     this.#settleAtMs = next;
+    this.#foldEndMs = foldEnd;
     return any;
   }
 
@@ -425,7 +438,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
       const series = DERIVED_INTERVALS.map(([, m]) => new DerivedSeries(m));
       for (const s of series) {
         s.reset(table, w.regularOpenMs, w.regularCloseMs);
-        s.foldTo(regular);
+        s.fold(0, regular);
       }
       const counts: Record<Interval, number> = this.#historyDays.get(day) ?? {
         '1m': 0,
@@ -436,7 +449,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
       };
       counts['1m'] += regular;
       series.forEach((s, i) => {
-        s.settle(w.regularCloseMs);
+        s.settle(w.regularCloseMs, regular);
         const iv = (DERIVED_INTERVALS[i] as readonly [Interval, number])[0];
         counts[iv] += s.length;
       });
@@ -658,7 +671,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
       );
     }
     const data = json.dataJson();
-    const f = series.forming();
+    const f = series.forming(this.#folded);
     const interval = DERIVED_INTERVALS[i]?.[0] as DerivedBarTableJson['interval'];
     return json.table.get(undefined, f === null ? [data] : [data, ...f], () => ({
       interval,
