@@ -76,10 +76,10 @@ export class DerivedSeries {
 
   /** Folds the table's rows [from, to), the next in time order after those folded before. */
   fold(from: number, to: number): void {
-    const times = (this.#table as BarTable).times;
+    const table = this.#table as BarTable;
     let end = this.formingEndMs;
     for (let i = from; i < to; i++) {
-      const t = times[i] as number;
+      const t = table.timeAt(i);
       if (t < end) continue;
       // A bar past the forming bucket: that bucket is complete, and this bar starts the next.
       if (this.#formingFrom !== -1) this.#push(this.#formingFrom, i);
@@ -117,9 +117,10 @@ export class DerivedSeries {
 
   /** The bar over rows [from, to) of one bucket. */
   #read(from: number, to: number): DerivedBar {
-    const { times, open, high, low, close, volume } = this.#table as BarTable;
+    const table = this.#table as BarTable;
+    const { open, high, low, close, volume } = table;
     const startMs =
-      this.#openMs + Math.floor(((times[from] as number) - this.#openMs) / this.#spanMs) * this.#spanMs;
+      this.#openMs + Math.floor((table.timeAt(from) - this.#openMs) / this.#spanMs) * this.#spanMs;
     let h = high[from] as number;
     let l = low[from] as number;
     let v = 0;

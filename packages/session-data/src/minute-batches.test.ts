@@ -2,6 +2,7 @@ import { type Bar, BarValidationError } from '@sys/market-data';
 import { syntheticDayBars, syntheticSymbols } from '@sys/market-data/synthetic';
 import { MINUTE_MS, NyseCalendar, type SessionWindow } from '@sys/market-time';
 import { describe, expect, it } from 'vitest';
+import { BarTable } from './bar-table.js';
 import { UnknownSymbolError } from './errors.js';
 import { SessionData } from './session-data.js';
 
@@ -128,5 +129,35 @@ describe('per-minute batches (the replay engine path)', () => {
     sd.foldDerived();
     expect(sd.toJson().symbols[c.symbol]?.bar_counts['1m']).toBe(2);
     expect(sd.toJson().symbols[a.symbol]?.volume).toBe(a.volume + a1.volume);
+  });
+});
+
+describe('bytes per bar', () => {
+  it('a full day fed minute by minute holds 1m and derived bars in ≤ 56 B a bar (sizeBytes)', () => {
+    const w = windowOf('2025-07-07');
+    const symbols = syntheticSymbols(3);
+    const sd = session(symbols, w);
+    for (const m of byMinute([...syntheticDayBars('2025-07-07', symbols, { seed: 1, calendar })])) {
+      sd.ingestMany(m.bars);
+      sd.foldDerived();
+      sd.advanceTo(m.endMs);
+    }
+    const s = sd.getSymbol(symbols[0] as string);
+    expect(s?.barCount).toBe(390);
+    // 42 B a 1m bar (the start kept as its minute after the open) and 4 B a derived bar (its 1m rows).
+    expect((s?.sizeBytes ?? 0) / 390).toBeLessThanOrEqual(44);
+  });
+
+  it('a minute table gives every start back exactly, across a clock change and after dropping rows', () => {
+    const origin = Date.parse('2025-03-10T13:30:00Z');
+    const table = new BarTable(false, 5, true);
+    table.clear(origin);
+    const starts = [0, 1, 389, 1000, 65_535].map((m) => origin + m * MINUTE_MS);
+    for (const t of starts) table.push(t, 1, 2, 0.5, 1.5, 10);
+    expect(starts.map((_, i) => table.timeAt(i))).toEqual(starts);
+    expect(table.sizeBytes).toBe(5 * 42);
+    table.dropFirst(2);
+    expect([0, 1, 2].map((i) => table.timeAt(i))).toEqual(starts.slice(2));
+    expect(table.close[2]).toBe(1.5);
   });
 });

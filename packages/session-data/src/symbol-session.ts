@@ -88,6 +88,17 @@ class TableJson<Row extends Json, Table extends Json> {
   }
 }
 
+/** The memos behind the debug parts of one symbol's JSON. */
+class DebugMemos {
+  readonly minuteTable = new TableJson<BarRowJson, MinuteBarTableJson>();
+  readonly derivedTables = DERIVED_INTERVALS.map(
+    () => new TableJson<DerivedBarRowJson, DerivedBarTableJson>(),
+  );
+  readonly barsJson = new JsonMemo<CurrentBarsJson>({ partsSealed: true });
+  readonly historyJson = new JsonMemo<HistoricalSummaryJson>();
+  readonly performanceJson = new JsonMemo<SymbolPerformanceJson>({ partsSealed: true });
+}
+
 /**
  * One symbol's state for one trading day: regular-session 1m bars and the four derived intervals in
  * columnar typed arrays, pre- and post-market bars kept apart, the session figures (volume, high, low,
@@ -99,8 +110,9 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   readonly symbol: string;
   readonly #now: () => number;
   #window: SessionWindow | null = null;
-  // A full regular session is 390 minutes: sized so a normal day never grows (48 bytes per bar).
-  readonly #regular = new BarTable(false, 390);
+  // A full regular session is 390 minutes: sized so a normal day never grows (42 bytes per bar, the start
+  // kept as its minute after the open).
+  readonly #regular = new BarTable(false, 390, true);
   readonly #extended = new BarTable(false);
   #preMarketBars = 0;
   #postMarketBars = 0;
@@ -141,13 +153,8 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   readonly #gapsJson = new JsonMemo<readonly GapJson[]>();
   readonly #timeRangeJson = new JsonMemo<SymbolJson['time_range']>({ partsSealed: true });
   readonly #extendedJson = new JsonMemo<SymbolJson['extended_hours']>({ partsSealed: true });
-  readonly #minuteTable = new TableJson<BarRowJson, MinuteBarTableJson>();
-  readonly #derivedTables = DERIVED_INTERVALS.map(
-    () => new TableJson<DerivedBarRowJson, DerivedBarTableJson>(),
-  );
-  readonly #barsJson = new JsonMemo<CurrentBarsJson>({ partsSealed: true });
-  readonly #historyJson = new JsonMemo<HistoricalSummaryJson>();
-  readonly #performanceJson = new JsonMemo<SymbolPerformanceJson>({ partsSealed: true });
+  /** The memos of the debug parts, made at the first debug read: most symbols are never read with debug. */
+  #debugMemos: DebugMemos | null = null;
 
   constructor(symbol: string, options: SymbolSessionOptions = {}) {
     this.symbol = symbol;
@@ -192,7 +199,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   /** Starts a trading day: session bars, figures, gaps and derived bars start afresh; history is kept. */
   reset(window: SessionWindow | null): void {
     this.#window = window;
-    this.#regular.clear();
+    this.#regular.clear(window?.regularOpenMs ?? 0);
     this.#extended.clear();
     this.#preMarketBars = 0;
     this.#postMarketBars = 0;
@@ -209,8 +216,10 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     this.#low = Number.POSITIVE_INFINITY;
     this.#gaps = [];
     this.#expectedNextMs = window?.regularOpenMs ?? 0;
-    this.#minuteTable.clear();
-    for (const t of this.#derivedTables) t.clear();
+    if (this.#debugMemos !== null) {
+      this.#debugMemos.minuteTable.clear();
+      for (const t of this.#debugMemos.derivedTables) t.clear();
+    }
     this.#touch();
   }
 
@@ -307,7 +316,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     const closeMs = w.regularCloseMs;
     const r = this.#regular;
     r.reserve(bars.length);
-    const { times, open, high, low, close, volume } = r;
+    const { minuteOffsets, open, high, low, close, volume } = r;
     let n = r.length;
     let sumVolume = this.#sumVolume;
     let sumTypicalVolume = this.#sumTypicalVolume;
@@ -325,7 +334,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
       const l = bar.low;
       const c = bar.close;
       const v = bar.volume;
-      times[n] = t;
+      minuteOffsets[n] = (t - openMs) / MINUTE_MS;
       open[n] = bar.open;
       high[n] = h;
       low[n] = l;
@@ -362,7 +371,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     const r = this.#regular;
     const n = r.length - this.#folded;
     // Most minutes extend the forming buckets (rows are in time order, so the last decides): nothing to fold.
-    if (n > 0 && (r.times[r.length - 1] as number) >= this.#foldEndMs) {
+    if (n > 0 && r.timeAt(r.length - 1) >= this.#foldEndMs) {
       let next = Number.POSITIVE_INFINITY;
       let foldEnd = Number.POSITIVE_INFINITY;
       for (const d of this.#derived) {
@@ -516,6 +525,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
 
   readonly #build = (debug: boolean): SymbolJson => {
     if (!debug) return this.#coreJson();
+    this.#debugMemos ??= new DebugMemos();
     // Every debug part changes only with the version, as the core does.
     return {
       ...this.#json.get(undefined, this.#version, this.#build),
@@ -578,8 +588,8 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     const r = this.#regular;
     const n = r.length;
     const d = this.#derived;
-    const firstMs = n > 0 ? (r.times[0] as number) : null;
-    const lastMs = n > 0 ? (r.times[n - 1] as number) : null;
+    const firstMs = n > 0 ? r.timeAt(0) : null;
+    const lastMs = n > 0 ? r.timeAt(n - 1) : null;
     const gaps = this.gaps();
     const lastGap = gaps[gaps.length - 1];
     const pre = this.#preMarketBars;
@@ -627,7 +637,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     const t15 = this.#derivedTableJson(1);
     const t30 = this.#derivedTableJson(2);
     const t1h = this.#derivedTableJson(3);
-    return this.#barsJson.get(undefined, [t1m, t5, t15, t30, t1h], () => ({
+    return (this.#debugMemos as DebugMemos).barsJson.get(undefined, [t1m, t5, t15, t30, t1h], () => ({
       '1m': t1m,
       '5m': t5,
       '15m': t15,
@@ -638,11 +648,11 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
 
   #minuteTableJson(): MinuteBarTableJson {
     const t = this.#regular;
-    const json = this.#minuteTable;
+    const json = (this.#debugMemos as DebugMemos).minuteTable;
     for (let i = json.rows.length; i < t.length; i++) {
       json.rows.push(
         sealJson([
-          formatNyTime(t.times[i] as number),
+          formatNyTime(t.timeAt(i)),
           t.open[i] as number,
           t.high[i] as number,
           t.low[i] as number,
@@ -663,7 +673,10 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
 
   #derivedTableJson(i: number): DerivedBarTableJson {
     const series = this.#derived[i] as DerivedSeries;
-    const json = this.#derivedTables[i] as TableJson<DerivedBarRowJson, DerivedBarTableJson>;
+    const json = (this.#debugMemos as DebugMemos).derivedTables[i] as TableJson<
+      DerivedBarRowJson,
+      DerivedBarTableJson
+    >;
     for (let k = json.rows.length; k < series.length; k++) {
       const b = series.bar(k);
       json.rows.push(
@@ -689,7 +702,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   }
 
   #historyJsonPart(): HistoricalSummaryJson {
-    return this.#historyJson.get(undefined, this.#historyVersion, () => {
+    return (this.#debugMemos as DebugMemos).historyJson.get(undefined, this.#historyVersion, () => {
       const counts = { '1m': 0, '5m': 0, '15m': 0, '30m': 0, '1h': 0 };
       let start: IsoDate | null = null;
       let end: IsoDate | null = null;
@@ -703,7 +716,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   }
 
   #performancePart(): SymbolPerformanceJson {
-    return this.#performanceJson.get(undefined, this.#totalUpdates, () => ({
+    return (this.#debugMemos as DebugMemos).performanceJson.get(undefined, this.#totalUpdates, () => ({
       last_update_ms: Math.round(this.#lastUpdateMs * 1000) / 1000,
       total_updates: this.#totalUpdates,
     }));
