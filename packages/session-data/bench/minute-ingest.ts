@@ -6,7 +6,9 @@
  *   node --expose-gc --conditions=@sys/source --import tsx bench/minute-ingest.ts [other/src/index.ts …]
  *
  * Each extra argument is another copy of this package's entry (say, the last commit's), run interleaved
- * with this one in the same process so the machine's load falls on both alike.
+ * with this one in the same process so the machine's load falls on both alike. Environment: SYMBOLS
+ * (2000), RUNS (7, after one warm-up), PARTS (any of i/f/a: ingestMany, foldDerived, advanceTo; all by
+ * default), DAY=1 (one batch per symbol-day instead, the ceiling).
  */
 
 import { resolve } from 'node:path';
