@@ -302,7 +302,7 @@ export async function runIngest(sizes: IngestSizes): Promise<SectionResult> {
     figure(`${bytesOurs}, SymbolSessionData.sizeBytes`, capacity / total, 'B/bar', 'lower', {
       baseline: bytesBase,
       goal: atMost('≤ 56 B/bar', capacity / total, 56),
-      note: `capacity of every table's typed-array columns ÷ 1m bars, same store: 48 B/bar is the 1m table (390 slots × 48 B); the other ${(capacity / total - 48).toFixed(1)} B/bar are the derived tables (52 B a row) and any pre/post-market or history capacity`,
+      note: `capacity of every table's typed-array columns ÷ 1m bars, same store: 42 B/bar is the 1m table (390 slots × 42 B: five Float64 columns and a Uint16 minute); the other ${(capacity / total - 42).toFixed(1)} B/bar are the derived tables (a 4 B range of 1m rows a bar) and any pre/post-market or history capacity`,
     }),
   );
   return {
