@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Json, type Serializable, SysError, sealJson, type ToJsonOptions } from '@sys/core';
-import { diffJson, type JsonDiff, type PatchOp, patchByteSize } from './diff.js';
+import { buildJson, type DiffMeasure, type JsonDiff, measureJson, type PatchOp } from './diff.js';
 import { jsonByteSize } from './json.js';
 
 /** Why a consumer was sent a snapshot instead of a delta. */
@@ -86,15 +86,27 @@ interface Face {
   memo: Map<Json, Catchup>;
   /** Size of a snapshot of this face when last measured (a snapshot sent, or a large delta checked). */
   knownSizeBytes: number;
+  /**
+   * The last delta measured on this face was larger than the snapshot. The next is then only measured at
+   * first, and built if it turns out smaller; otherwise it is built in the same walk that measures it.
+   * Either way gives the same delta: this only guesses which costs less.
+   */
+  lastLarger: boolean;
 }
 
-/** One delta from a past state to the current one, built once and shared by every consumer that held it. */
+/**
+ * One delta from a past state to the current one, measured once and shared by every consumer that held
+ * it. Its ops are built only when a consumer is sent it: a delta larger than the snapshot never is.
+ */
 interface Catchup {
-  diff: JsonDiff;
-  envelope: DeltaEnvelope;
+  from: Json;
+  envelopeHead: Omit<DeltaEnvelope, 'ops'>;
   sizeBytes: number;
   /** The delta is larger than a snapshot would be. */
   larger: boolean;
+  /** Built on first use. */
+  diff: JsonDiff | undefined;
+  envelope: DeltaEnvelope | undefined;
 }
 
 interface Consumer {
@@ -183,19 +195,19 @@ export class ChangeFeed {
       const from = c.snapshot as Json;
       let catchup = face.memo.get(from);
       if (catchup === undefined) {
-        catchup = this.#catchup(face, c.seq, diffJson(from, state));
+        catchup = this.#catchup(face, c.seq, from, measureJson(from, state, !face.lastLarger));
         face.memo.set(from, catchup);
       }
       if (catchup.larger) {
         reason = 'delta_larger';
       } else {
-        const { diff, envelope, sizeBytes } = catchup;
+        const { diff, envelope } = built(catchup, state);
         result = {
           envelope,
           changedPaths: diff.changedPaths,
           removedPaths: diff.removedPaths,
           view: diff.view,
-          sizeBytes,
+          sizeBytes: catchup.sizeBytes,
         };
         c.deltasSent++;
       }
@@ -271,8 +283,8 @@ export class ChangeFeed {
       return face;
     }
     if (current === face.state) return face;
-    const diff = diffJson(face.state, current);
-    if (diff.ops.length === 0) {
+    const diff = measureJson(face.state, current, !face.lastLarger);
+    if (diff.opCount === 0) {
       // Same content, maybe new objects: keep the shared state so consumers' snapshots stay identical.
       return face;
     }
@@ -282,30 +294,25 @@ export class ChangeFeed {
     face.seq = ++this.#seq;
     face.displacedTotal += diff.displacedBytes;
     face.memo.clear();
-    face.memo.set(from, this.#catchup(face, previousSeq, diff));
+    face.memo.set(from, this.#catchup(face, previousSeq, from, diff));
     this.#enforceMemoryBound(face, debug);
     return face;
   }
 
-  #catchup(face: Face, fromSeq: number, diff: JsonDiff): Catchup {
+  #catchup(face: Face, fromSeq: number, from: Json, diff: DiffMeasure): Catchup {
     const state = face.state as Json;
-    const envelope: DeltaEnvelope = Object.freeze({
-      t: 'delta',
-      epoch: this.#epoch,
-      from: fromSeq,
-      to: face.seq,
-      ops: diff.ops,
-    });
-    const sizeBytes = deltaSize(envelope);
-    // Sizing the whole state costs its changed parts again; a delta under a quarter of the last known
-    // snapshot size is smaller than the snapshot unless the state shrank fourfold in one step, so only a
-    // large delta pays for the exact comparison.
+    const envelopeHead = { t: 'delta', epoch: this.#epoch, from: fromSeq, to: face.seq } as const;
+    const sizeBytes = deltaSize(envelopeHead, diff.patchBytes);
+    // A delta under a quarter of the last known snapshot size is smaller than the snapshot unless the
+    // state shrank fourfold in one step, so only a large delta is compared exactly. The state's size is
+    // then usually known already: measuring the change derived it from the old state's.
     let larger = false;
-    if (diff.ops.length > 0 && sizeBytes * 4 > face.knownSizeBytes) {
+    if (diff.opCount > 0 && sizeBytes * 4 > face.knownSizeBytes) {
       face.knownSizeBytes = snapshotSize(this.#epoch, face.seq, state);
       larger = sizeBytes > face.knownSizeBytes;
     }
-    return { diff, envelope, sizeBytes, larger };
+    if (diff.opCount > 0) face.lastLarger = larger;
+    return { from, envelopeHead, sizeBytes, larger, diff: diff.diff, envelope: undefined };
   }
 
   #enforceMemoryBound(face: Face, debug: boolean): void {
@@ -343,13 +350,32 @@ export class ChangeFeed {
 }
 
 function newFace(): Face {
-  return { state: undefined, seq: 0, displacedTotal: 0, memo: new Map(), knownSizeBytes: 0 };
+  return {
+    state: undefined,
+    seq: 0,
+    displacedTotal: 0,
+    memo: new Map(),
+    knownSizeBytes: 0,
+    lastLarger: false,
+  };
 }
 
-/** Exact compact JSON size of a delta envelope. */
-function deltaSize(envelope: DeltaEnvelope): number {
-  const head: Json = { t: 'delta', epoch: envelope.epoch, from: envelope.from, to: envelope.to, ops: null };
-  return jsonByteSize(head) - 4 + patchByteSize(envelope.ops);
+/**
+ * The delta's ops and envelope, built the first time a consumer is sent it. Both states are sealed and the
+ * new one shares every unchanged node, so this walks only what changed, and gives the ops that diffing the
+ * producer's value gave when it was measured.
+ */
+function built(catchup: Catchup, state: Json): { diff: JsonDiff; envelope: DeltaEnvelope } {
+  catchup.diff ??= buildJson(catchup.from, state);
+  const diff = catchup.diff;
+  catchup.envelope ??= Object.freeze({ ...catchup.envelopeHead, ops: diff.ops });
+  return { diff, envelope: catchup.envelope };
+}
+
+/** Exact compact JSON size of a delta envelope whose ops take `patchBytes`. */
+function deltaSize(head: Omit<DeltaEnvelope, 'ops'>, patchBytes: number): number {
+  const text: Json = { t: 'delta', epoch: head.epoch, from: head.from, to: head.to, ops: null };
+  return jsonByteSize(text) - 4 + patchBytes;
 }
 
 /** Exact compact JSON size of a snapshot envelope, from the cached size of the frozen state. */

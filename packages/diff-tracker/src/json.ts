@@ -34,28 +34,79 @@ export function jsonByteSize(value: Json): number {
   return size;
 }
 
-function numberSize(n: number): number {
+/** The cached size of a frozen node, or undefined when it was not measured. */
+export function knownByteSize(node: object): number | undefined {
+  return sizeCache.get(node);
+}
+
+/**
+ * Records the size of a frozen node computed by its builder (the differ derives a new node's size from the
+ * node it replaces). Only for sizes that are exact: every later size of a tree containing it relies on it.
+ */
+export function rememberByteSize(node: object, size: number): void {
+  sizeCache.set(node, size);
+}
+
+/** Length of the JSON text of a finite number. */
+export function numberSize(n: number): number {
   // Small integers are the common case (volumes, counts); skip the string conversion for them.
-  if (Number.isInteger(n) && n >= 0 && n < 1e9) {
-    return n < 10
-      ? 1
-      : n < 100
-        ? 2
-        : n < 1000
-          ? 3
-          : n < 1e4
-            ? 4
-            : n < 1e5
-              ? 5
-              : n < 1e6
-                ? 6
-                : n < 1e7
-                  ? 7
-                  : n < 1e8
-                    ? 8
-                    : 9;
+  if (Number.isInteger(n) && n >= 0 && n < 1e9) return digits(n);
+  const a = n < 0 ? -n : n;
+  if (a >= 1e-6 && a < 1e9) {
+    // A decimal with few fraction digits (a price in cents). JavaScript writes the shortest decimal that
+    // reads back as n, in plain notation in this range: its fraction has the fewest digits k for which
+    // some integer m gives m / 10^k === n. Division is correctly rounded, so that test is exact; and n·10^k
+    // < 2^50 keeps the product's rounding error far below ½, so m = round(n·10^k) is that integer.
+    let scale = 1;
+    for (let k = 0; k <= 6; k++) {
+      if (Math.round(a * scale) / scale === a) {
+        return (n < 0 ? 1 : 0) + digits(Math.floor(a)) + (k === 0 ? 0 : 1 + k);
+      }
+      scale *= 10;
+    }
   }
-  return String(n).length;
+  return convertedNumberSize(n);
+}
+
+/** Digits of a non-negative integer below 1e9. */
+function digits(n: number): number {
+  return n < 10
+    ? 1
+    : n < 100
+      ? 2
+      : n < 1000
+        ? 3
+        : n < 1e4
+          ? 4
+          : n < 1e5
+            ? 5
+            : n < 1e6
+              ? 6
+              : n < 1e7
+                ? 7
+                : n < 1e8
+                  ? 8
+                  : 9;
+}
+
+// The last sizes that needed String(n), direct-mapped by the number's bits. A read sizes each new value
+// and, for the new state's size, the value it replaced, which the read before sized as new: that half of
+// the conversions of full-precision values (a VWAP) is a lookup.
+const CACHE_BITS = 12;
+const cachedNumbers = new Float64Array(1 << CACHE_BITS);
+const cachedSizes = new Uint8Array(1 << CACHE_BITS); // 0: empty
+const scratch = new Float64Array(1);
+const scratchWords = new Uint32Array(scratch.buffer);
+
+function convertedNumberSize(n: number): number {
+  scratch[0] = n;
+  const slot =
+    Math.imul((scratchWords[0] as number) ^ (scratchWords[1] as number), 0x9e3779b1) >>> (32 - CACHE_BITS);
+  if (cachedNumbers[slot] === n && cachedSizes[slot] !== 0) return cachedSizes[slot] as number;
+  const size = String(n).length;
+  cachedNumbers[slot] = n;
+  cachedSizes[slot] = size;
+  return size;
 }
 
 /** Size in UTF-8 bytes of a string as JSON text (with its quotes). */

@@ -1,10 +1,10 @@
 import { fc, test } from '@fast-check/vitest';
-import { type Json, parsePointer } from '@sys/core';
+import { type Json, parsePointer, sealJson } from '@sys/core';
 import { diff as deepObjectDiff } from 'deep-object-diff';
 import { describe, expect } from 'vitest';
-import { patchByteSize } from './diff.js';
-import { ChangeFeed } from './feed.js';
-import { jsonByteSize } from './json.js';
+import { buildJson, diffJson, measureJson, patchByteSize } from './diff.js';
+import { ChangeFeed, type Envelope } from './feed.js';
+import { jsonByteSize, knownByteSize } from './json.js';
 import { applyPatch } from './patch.js';
 import { DiffTracker } from './tracker.js';
 
@@ -212,5 +212,130 @@ test.prop([history], { numRuns: RUNS })(
       const { ops } = t.commit(doc);
       expect(patchByteSize(ops)).toBe(Buffer.byteLength(JSON.stringify(ops)));
     }
+  },
+);
+
+/** Length of the compact JSON text of a value. */
+const textBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
+
+describe('a read measures a change before building it: the measure must be what building gives', () => {
+  test.prop([history, fc.boolean(), fc.boolean()], { numRuns: RUNS })(
+    'measureJson counts, sizes and keeps what diffJson gives, and building from its result gives the same diff',
+    ([start, edits, inPlace], sizeFirst, buildNow) => {
+      let prev = sealJson(start);
+      // With the old state's size known, each new state's size is derived from it, step after step.
+      if (sizeFirst && prev !== null && typeof prev === 'object') jsonByteSize(prev);
+      let doc: unknown = start;
+      for (const m of edits) {
+        doc = mutate(doc, m, inPlace);
+        const sized = prev !== null && typeof prev === 'object' && knownByteSize(prev) !== undefined;
+        // Measured first: diffJson marks the producer's frozen nodes sealed, which would hide that path.
+        const r = measureJson(prev, doc, buildNow);
+        const d = diffJson(prev, doc);
+        expect(r.opCount).toBe(d.ops.length);
+        expect(r.patchBytes).toBe(textBytes(d.ops));
+        expect(r.patchBytes).toBe(patchByteSize(d.ops));
+        expect(r.displacedBytes).toBe(d.displacedBytes);
+        expect(wire(r.next)).toEqual(wire(d.next));
+        expect(r.next === prev).toBe(d.next === prev);
+        const later = buildJson(prev, r.next);
+        expect(later.next).toBe(r.next);
+        for (const b of r.diff === undefined ? [later] : [later, r.diff]) {
+          expect(b.ops).toEqual(d.ops);
+          expect(b.changedPaths).toEqual(d.changedPaths);
+          expect(b.removedPaths).toEqual(d.removedPaths);
+          expect(wire(b.view)).toEqual(wire(d.view));
+        }
+        expect(r.diff === undefined).toBe(!buildNow);
+        if (sized && r.next !== null && typeof r.next === 'object') {
+          expect(jsonByteSize(r.next)).toBe(textBytes(r.next));
+        }
+        prev = r.next;
+      }
+    },
+  );
+
+  test.prop([history], { numRuns: RUNS })(
+    'the size of each state derived along a chain of measures stays exact',
+    ([start, edits]) => {
+      let prev = sealJson({ root: start });
+      jsonByteSize(prev);
+      let doc: unknown = { root: start };
+      for (const m of edits) {
+        doc = mutate(doc, m, false);
+        prev = measureJson(prev, doc).next;
+        if (prev !== null && typeof prev === 'object') expect(jsonByteSize(prev)).toBe(textBytes(prev));
+      }
+    },
+  );
+});
+
+/** Decimals near the edges of the fast sizing of numbers: cents, many places, powers of ten, tiny values. */
+const decimal = fc.oneof(
+  fc.integer({ min: -1e9, max: 1e9 }).map((c) => c / 1000),
+  fc.integer({ min: -1e12, max: 1e12 }).map((c) => c / 1e6),
+  fc.integer({ min: 1, max: 99_999_999 }).map((c) => c / 1e7),
+  fc.integer({ min: 1, max: 9_999 }).map((c) => c / 1e9),
+  fc
+    .tuple(fc.integer({ min: -8, max: 9 }), fc.integer({ min: -4, max: 4 }), fc.boolean())
+    .map(([e, d, neg]) => (neg ? -1 : 1) * (10 ** e + d * 10 ** e * Number.EPSILON)),
+  fc.double({ min: 1e-7, max: 1e10, noNaN: true }),
+  fc.double({ min: -1e10, max: -1e-7, noNaN: true }),
+);
+
+test.prop([fc.array(decimal, { minLength: 1, maxLength: 50 })], { numRuns: 5_000 })(
+  'the size of a decimal is the length of its JSON text, the first time and when remembered',
+  (ns) => {
+    for (const n of ns) expect(jsonByteSize(n)).toBe(JSON.stringify(n).length);
+    for (const n of [...ns].reverse()) expect(jsonByteSize(n)).toBe(JSON.stringify(n).length);
+  },
+);
+
+test.prop([history, fc.array(fc.nat({ max: 7 }), { minLength: 12, maxLength: 12 })], { numRuns: RUNS })(
+  'every read is sized exactly, and a snapshot replaces a delta only when the delta is larger',
+  ([start, edits, inPlace], readers) => {
+    let doc: unknown = start;
+    const feed = new ChangeFeed(() => doc, { epoch: 'e1' });
+    const held = new Map<string, { state: Json; seq: number }>();
+    // The feed compares a delta with the size of a snapshot measured at some earlier step (exactly, when
+    // the delta is at least a quarter of it): the largest snapshot seen bounds that.
+    let largestSnapshot = 0;
+    const read = (name: string) => {
+      const before = held.get(name);
+      const r = feed.read(name);
+      const e: Envelope = r.envelope;
+      expect(r.sizeBytes).toBe(textBytes(e));
+      const snapshotBytes = textBytes({
+        t: 'snapshot',
+        epoch: 'e1',
+        seq: feed.seq,
+        reason: 'delta_larger',
+        state: doc,
+      });
+      largestSnapshot = Math.max(largestSnapshot, snapshotBytes);
+      if (e.t === 'snapshot') {
+        if (e.reason === 'delta_larger' && before !== undefined) {
+          const ops = diffJson(sealJson(before.state), doc).ops;
+          const deltaBytes = textBytes({ t: 'delta', epoch: 'e1', from: before.seq, to: e.seq, ops });
+          expect(deltaBytes).toBeGreaterThan(snapshotBytes);
+        }
+        held.set(name, { state: wire(e.state) as Json, seq: e.seq });
+      } else {
+        if (e.ops.length > 0) {
+          expect(r.sizeBytes <= snapshotBytes || r.sizeBytes * 4 <= largestSnapshot).toBe(true);
+        }
+        held.set(name, { state: applyPatch(before?.state ?? null, e.ops), seq: e.to });
+      }
+      expect(wire(held.get(name)?.state)).toEqual(wire(doc));
+    };
+    read('a');
+    edits.forEach((m, i) => {
+      doc = mutate(doc, m, inPlace);
+      const mask = readers[i] ?? 0;
+      if (mask & 1) read('a');
+      if (mask & 2) read('b');
+      if (mask & 4) read('c');
+    });
+    for (const name of ['a', 'b', 'c']) read(name);
   },
 );
