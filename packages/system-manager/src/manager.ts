@@ -243,9 +243,9 @@ export class SystemManager implements Serializable {
   /** Changes the replay speed at once (a number > 0 = market ms per wall ms, or `max`). */
   setSpeed(speed: Speed | string): void {
     const parsed = parseSpeed(speed);
-    if (this.#run?.speed !== null && this.#run?.speed !== undefined && this.#state !== 'stopped') {
-      this.#run.setSpeed(parsed);
-    }
+    const run = this.#run;
+    // A live run has no speed (null): it follows the wall clock; the field is kept for the next backtest.
+    if (run !== null && run.speed !== null) run.setSpeed(parsed);
     this.#speed = parsed;
     this.#version++;
   }

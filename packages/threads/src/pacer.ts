@@ -62,11 +62,6 @@ export class Pacer {
     return this.#speed;
   }
 
-  /** Whether the gate holds the loop (until `resume` or a `step`). */
-  get paused(): boolean {
-    return this.#paused;
-  }
-
   /** Grows with every change of speed or pause. */
   get version(): number {
     return this.#version;
