@@ -1,0 +1,204 @@
+import type { ServerResponse } from 'node:http';
+import { constants, createGzip, type Gzip } from 'node:zlib';
+import type { WebSocket } from 'ws';
+import type { Prepared, StateHub, Subscriber, View } from './hub.js';
+import type { ServerMetrics } from './metrics.js';
+import type { Position } from './position.js';
+
+/** Per-client limits. */
+export interface ConnectionLimits {
+  /** Most bytes queued for one client; past it its envelopes are dropped until it drains. */
+  readonly maxBufferBytes: number;
+  /** A client that stays over its buffer this long is disconnected. */
+  readonly stuckTimeoutMs: number;
+}
+
+/**
+ * One client following a view over a stream transport. It is sent each new envelope of its view when it is
+ * at the envelope's starting position; when its send buffer is full it is sent nothing more until it
+ * drains, and then one catch-up from where it is — so memory per client stays bounded.
+ */
+export abstract class Connection implements Subscriber {
+  abstract readonly transport: 'sse' | 'ws';
+  position: Position | undefined;
+  stalledSinceMs: number | undefined;
+  closed = false;
+  readonly #hub: StateHub;
+  readonly view: View;
+  readonly #limits: ConnectionLimits;
+  readonly #metrics: ServerMetrics;
+
+  constructor(hub: StateHub, view: View, limits: ConnectionLimits, metrics: ServerMetrics) {
+    this.#hub = hub;
+    this.view = view;
+    this.#limits = limits;
+    this.#metrics = metrics;
+  }
+
+  /** Bytes written to this client that the socket has not taken yet. */
+  abstract bufferedBytes(): number;
+  protected abstract write(envelope: Prepared): void;
+  /** Sends a keep-alive (an SSE comment, a WebSocket ping). */
+  abstract heartbeat(): void;
+  /** Sends a last control message and closes. */
+  abstract end(message: string): void;
+
+  /** Starts following: one envelope from `since` (a snapshot without it), then every change. */
+  begin(since: Position | undefined): void {
+    const first = this.#hub.catchup(this.view, since);
+    if (first === undefined) this.position = since;
+    else this.#send(first);
+    this.#hub.attach(this.view, this);
+  }
+
+  onEnvelope(envelope: Prepared): void {
+    if (this.closed || this.stalledSinceMs !== undefined) return;
+    const p = this.position;
+    if (
+      envelope.kind === 'delta' &&
+      (p === undefined || p.epoch !== envelope.epoch || p.seq !== envelope.from)
+    ) {
+      const c = this.#hub.catchup(this.view, p);
+      if (c !== undefined) this.#send(c);
+      return;
+    }
+    this.#send(envelope);
+  }
+
+  /** Called often: a stalled client that drained gets its catch-up; one stuck too long is closed. */
+  check(nowMs: number): void {
+    if (this.closed || this.stalledSinceMs === undefined) return;
+    if (this.bufferedBytes() <= this.#limits.maxBufferBytes / 4) {
+      this.stalledSinceMs = undefined;
+      const c = this.#hub.catchup(this.view, this.position);
+      if (c !== undefined) this.#send(c);
+    } else if (nowMs - this.stalledSinceMs > this.#limits.stuckTimeoutMs) {
+      this.#metrics.disconnected.inc({ reason: 'stuck' });
+      this.end('{"t":"closing","reason":"stuck"}');
+    }
+  }
+
+  /** Stops following (the socket closed). */
+  detach(): void {
+    this.closed = true;
+    this.#hub.detach(this.view, this);
+  }
+
+  #send(envelope: Prepared): void {
+    const buffered = this.bufferedBytes();
+    if (buffered > 0 && buffered + envelope.text.length > this.#limits.maxBufferBytes) {
+      this.stalledSinceMs = Date.now();
+      this.#metrics.dropped.inc({ transport: this.transport });
+      return;
+    }
+    this.write(envelope);
+    this.position = { epoch: envelope.epoch, seq: envelope.to };
+    this.#metrics.envelopes.inc({ transport: this.transport, kind: envelope.kind });
+    this.#metrics.bytes.inc({ transport: this.transport }, envelope.text.length);
+    if (envelope.reason !== undefined) this.#metrics.snapshots.inc({ reason: envelope.reason });
+  }
+}
+
+/** A Server-Sent Events client: one `event:` per envelope, optionally gzip-compressed and flushed per event. */
+export class SseConnection extends Connection {
+  readonly transport = 'sse';
+  readonly #res: ServerResponse;
+  readonly #gzip: Gzip | undefined;
+
+  constructor(
+    res: ServerResponse,
+    gzip: boolean,
+    hub: StateHub,
+    view: View,
+    limits: ConnectionLimits,
+    metrics: ServerMetrics,
+  ) {
+    super(hub, view, limits, metrics);
+    this.#res = res;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      ...(gzip ? { 'content-encoding': 'gzip', vary: 'accept-encoding' } : {}),
+    });
+    if (gzip) {
+      this.#gzip = createGzip({ level: 6 });
+      this.#gzip.pipe(res);
+    }
+    this.#raw('retry: 2000\n\n');
+  }
+
+  bufferedBytes(): number {
+    return (
+      this.#res.writableLength +
+      (this.#gzip === undefined ? 0 : this.#gzip.writableLength + this.#gzip.readableLength)
+    );
+  }
+
+  protected write(envelope: Prepared): void {
+    this.#out(envelope.sseFrame());
+  }
+
+  heartbeat(): void {
+    this.#raw(': hb\n\n');
+  }
+
+  end(message: string): void {
+    if (this.closed) return;
+    this.#raw(`event: ${JSON.parse(message).t}\ndata: ${message}\n\n`);
+    this.detach();
+    if (this.#gzip !== undefined) this.#gzip.end();
+    else this.#res.end();
+  }
+
+  #raw(text: string): void {
+    this.#out(Buffer.from(text, 'utf8'));
+  }
+
+  #out(chunk: Buffer): void {
+    if (this.#res.destroyed) return;
+    if (this.#gzip === undefined) {
+      this.#res.write(chunk);
+      return;
+    }
+    this.#gzip.write(chunk);
+    this.#gzip.flush(constants.Z_SYNC_FLUSH);
+  }
+}
+
+/** A WebSocket client: one text message per envelope (permessage-deflate is negotiated by the socket). */
+export class WsConnection extends Connection {
+  readonly transport = 'ws';
+  readonly #socket: WebSocket;
+
+  constructor(
+    socket: WebSocket,
+    hub: StateHub,
+    view: View,
+    limits: ConnectionLimits,
+    metrics: ServerMetrics,
+  ) {
+    super(hub, view, limits, metrics);
+    this.#socket = socket;
+  }
+
+  bufferedBytes(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  protected write(envelope: Prepared): void {
+    this.#socket.send(envelope.bytes(), { binary: false });
+  }
+
+  heartbeat(): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.ping();
+  }
+
+  end(message: string): void {
+    if (this.closed) return;
+    this.detach();
+    if (this.#socket.readyState !== this.#socket.OPEN) return;
+    this.#socket.send(message, () => this.#socket.close(1001, 'server going away'));
+  }
+}

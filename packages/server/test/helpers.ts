@@ -1,0 +1,95 @@
+import { type SessionConfigInput, SystemManager, sampleConfig } from '@sys/system-manager';
+import jsonpatch from 'fast-json-patch';
+import { type ServerOptions, type SysServer, startServer } from '../src/index.js';
+
+export const TOKEN = 'test-token';
+export const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+/** A server on a free 127.0.0.1 port over a manager of the bundled AAPL day (not started yet). */
+export async function serveSample(
+  options: Partial<ServerOptions> = {},
+  config: Partial<SessionConfigInput> = {},
+): Promise<{ server: SysServer; manager: SystemManager }> {
+  const manager = new SystemManager(sampleConfig(config));
+  const server = await startServer({ manager, port: 0, token: TOKEN, tickMs: 1, ...options });
+  return { server, manager };
+}
+
+/** GET a JSON answer with the token. */
+export async function getJson(
+  server: SysServer,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: unknown }> {
+  const res = await fetch(server.url + path, { headers: { ...AUTH, ...headers } });
+  const text = await res.text();
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: text === '' ? undefined : (JSON.parse(text) as unknown),
+  };
+}
+
+/** Envelope as sent on the wire. */
+export interface WireEnvelope {
+  t: 'snapshot' | 'delta' | 'shutdown' | 'closing';
+  epoch: string;
+  seq?: number;
+  from?: number;
+  to?: number;
+  reason?: string;
+  state?: unknown;
+  ops?: jsonpatch.Operation[];
+}
+
+/**
+ * A copy of the state kept by applying envelopes in order with fast-json-patch (an applier nobody here
+ * wrote); throws when a delta does not start where the copy is.
+ */
+export class Replica {
+  state: unknown = undefined;
+  epoch: string | undefined;
+  seq: number | undefined;
+  readonly received: WireEnvelope[] = [];
+
+  apply(e: WireEnvelope): void {
+    this.received.push(e);
+    if (e.t === 'snapshot') {
+      this.state = e.state;
+      this.epoch = e.epoch;
+      this.seq = e.seq;
+    } else if (e.t === 'delta') {
+      if (e.epoch !== this.epoch || e.from !== this.seq) {
+        throw new Error(
+          `delta ${e.epoch}:${e.from}→${e.to} does not start at the copy's ${this.epoch}:${this.seq}`,
+        );
+      }
+      this.state = jsonpatch.applyPatch(this.state, e.ops ?? [], true, false).newDocument;
+      this.seq = e.to;
+    }
+  }
+
+  get position(): string {
+    return `${this.epoch}:${this.seq}`;
+  }
+}
+
+/** Polls `check` every 10 ms until it is true, or fails after `timeoutMs` with `what`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The current position of a view, from the ETag of GET /v1/state. */
+export async function positionOf(server: SysServer, query = ''): Promise<string> {
+  const res = await fetch(`${server.url}/v1/state${query}`, { headers: AUTH });
+  await res.arrayBuffer();
+  return (res.headers.get('etag') ?? '').replaceAll('"', '');
+}
