@@ -67,11 +67,21 @@ export interface SysServer {
   readonly app: FastifyInstance;
   /** Connected stream clients now. */
   connectionCount(): number;
+  /** Each connected stream client: transport, position, bytes queued for it, and whether it is stalled. */
+  clientStats(): ClientStats[];
   /**
    * Stops accepting, samples the state a last time, sends every stream client its final envelope and a
    * `shutdown` message, and closes within the deadline.
    */
   close(): Promise<void>;
+}
+
+/** One stream client as `clientStats` shows it. */
+export interface ClientStats {
+  readonly transport: 'sse' | 'ws';
+  readonly position: string | null;
+  readonly bufferedBytes: number;
+  readonly stalled: boolean;
 }
 
 /** Thrown for options that would make an unsafe or impossible server. */
@@ -130,6 +140,8 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
     requestTimeout: 60_000,
     http: { maxHeaderSize: 16 * 1024 },
     forceCloseConnections: true,
+    // Unknown query keys and body fields are errors, not silently dropped; `path=a` alone is a list of one.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     return503OnClosing: true,
   });
   app.server.maxConnections = options.maxConnections ?? 10_000;
@@ -410,6 +422,13 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
     metrics,
     app,
     connectionCount: () => connections.size,
+    clientStats: () =>
+      [...connections].map((c) => ({
+        transport: c.transport,
+        position: c.position === undefined ? null : formatPosition(c.position.epoch, c.position.seq),
+        bufferedBytes: c.bufferedBytes(),
+        stalled: c.stalledSinceMs !== undefined,
+      })),
     close() {
       closing ??= (async () => {
         offEvent();

@@ -93,3 +93,31 @@ export async function positionOf(server: SysServer, query = ''): Promise<string>
   await res.arrayBuffer();
   return (res.headers.get('etag') ?? '').replaceAll('"', '');
 }
+
+/**
+ * Waits until a follower's copy is at the server's current position for `query` and equals the state the
+ * server answers there (the debug face moves each second on its own: uptime). Fails with the last
+ * difference seen.
+ */
+export async function expectExact(
+  copy: () => { position: string; state: unknown },
+  server: SysServer,
+  query = '',
+): Promise<void> {
+  let last = '';
+  await until(async () => {
+    const res = await fetch(`${server.url}/v1/state${query}`, { headers: AUTH });
+    const body = (await res.json()) as unknown;
+    const at = (res.headers.get('etag') ?? '').replaceAll('"', '');
+    const c = copy();
+    if (c.position !== at) {
+      last = `copy at ${c.position}, server at ${at}`;
+      return false;
+    }
+    const ops = jsonpatch.compare(c.state as object, body as object);
+    last = `at ${at} the copy differs: ${JSON.stringify(ops).slice(0, 500)}`;
+    return ops.length === 0;
+  }, 'an exact copy').catch(() => {
+    throw new Error(`the copy never became exact: ${last}`);
+  });
+}
