@@ -8,6 +8,8 @@ import { writeFileAtomic } from './files.js';
 import type { Output } from './output.js';
 import { param, requiredPositional } from './params.js';
 import { commandsFor, Registry } from './registry.js';
+import { withRemote } from './remote.js';
+import { serveCommand } from './serve.js';
 import { CliSession } from './session.js';
 
 /** What every sys command handler receives. */
@@ -20,6 +22,8 @@ export interface SysContext {
   readonly registry: SysRegistry;
   /** Where relative paths and the default store live. */
   readonly cwd: string;
+  /** The environment (SYS_SERVER, SYS_TOKEN). */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** Asks the shell to exit after this command (no-op in argv mode). */
   readonly exit: () => void;
 }
@@ -460,15 +464,18 @@ export function sysRegistry(): SysRegistry {
     summary: 'run trading sessions and show their state as JSON',
     globals: sysGlobals,
   }).add(
-    systemStart,
-    systemPause,
-    systemResume,
-    systemStop,
-    systemStatus,
-    systemSpeed,
-    systemStep,
-    systemWait,
-    systemJson,
+    ...[
+      systemStart,
+      systemPause,
+      systemResume,
+      systemStop,
+      systemStatus,
+      systemSpeed,
+      systemStep,
+      systemWait,
+      systemJson,
+    ].map(withRemote),
+    serveCommand(configParam, speedParam),
     dataImport,
     dataList,
     backtestRun,

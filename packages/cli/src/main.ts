@@ -82,6 +82,7 @@ export async function main(
         session,
         registry,
         cwd: io.cwd,
+        env: io.env,
         exit: () => {
           exitRequested = true;
         },
@@ -102,12 +103,16 @@ export async function main(
       const onInterrupt = () => {
         controller.abort();
         io.signals?.off('SIGINT', onInterrupt);
+        io.signals?.off('SIGTERM', onInterrupt);
       };
       io.signals?.on('SIGINT', onInterrupt);
+      // SIGTERM (a service manager stopping `sys serve`) stops the command cleanly too.
+      io.signals?.on('SIGTERM', onInterrupt);
       try {
         return await execute(argv, controller.signal);
       } finally {
         io.signals?.off('SIGINT', onInterrupt);
+        io.signals?.off('SIGTERM', onInterrupt);
       }
     }
     const historyFile = options.historyFile ?? io.env.SYS_HISTORY_FILE ?? join(homedir(), '.sys_history');

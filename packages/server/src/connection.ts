@@ -40,8 +40,8 @@ export abstract class Connection implements Subscriber {
   protected abstract write(envelope: Prepared): void;
   /** Sends a keep-alive (an SSE comment, a WebSocket ping). */
   abstract heartbeat(): void;
-  /** Sends a last control message and closes. */
-  abstract end(message: string): void;
+  /** Sends a last control message and closes; resolves once it is flushed to the socket (or failed). */
+  abstract end(message: string): Promise<void>;
 
   /** Starts following: one envelope from `since` (a snapshot without it), then every change. */
   begin(since: Position | undefined): void {
@@ -74,7 +74,7 @@ export abstract class Connection implements Subscriber {
       if (c !== undefined) this.#send(c);
     } else if (nowMs - this.stalledSinceMs > this.#limits.stuckTimeoutMs) {
       this.#metrics.disconnected.inc({ reason: 'stuck' });
-      this.end('{"t":"closing","reason":"stuck"}');
+      void this.end('{"t":"closing","reason":"stuck"}');
     }
   }
 
@@ -144,12 +144,19 @@ export class SseConnection extends Connection {
     this.#raw(': hb\n\n');
   }
 
-  end(message: string): void {
-    if (this.closed) return;
-    this.#raw(`event: ${JSON.parse(message).t}\ndata: ${message}\n\n`);
+  end(message: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.#raw(`event: ${(JSON.parse(message) as { t: string }).t}\ndata: ${message}\n\n`);
     this.detach();
+    const res = this.#res;
+    const flushed = new Promise<void>((resolve) => {
+      if (res.writableFinished || res.destroyed) resolve();
+      res.once('finish', () => resolve());
+      res.once('close', () => resolve());
+    });
     if (this.#gzip !== undefined) this.#gzip.end();
-    else this.#res.end();
+    else res.end();
+    return flushed;
   }
 
   #raw(text: string): void {
@@ -195,10 +202,14 @@ export class WsConnection extends Connection {
     if (this.#socket.readyState === this.#socket.OPEN) this.#socket.ping();
   }
 
-  end(message: string): void {
-    if (this.closed) return;
+  end(message: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.detach();
-    if (this.#socket.readyState !== this.#socket.OPEN) return;
-    this.#socket.send(message, () => this.#socket.close(1001, 'server going away'));
+    const socket = this.#socket;
+    if (socket.readyState !== socket.OPEN) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.once('close', () => resolve());
+      socket.send(message, () => socket.close(1001, 'server going away'));
+    });
   }
 }

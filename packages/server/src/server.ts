@@ -139,7 +139,8 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
     connectionTimeout: 0,
     requestTimeout: 60_000,
     http: { maxHeaderSize: 16 * 1024 },
-    forceCloseConnections: true,
+    // Sockets are cut by close() itself, after clients were sent their last envelope (or at the deadline).
+    forceCloseConnections: false,
     // Unknown query keys and body fields are errors, not silently dropped; `path=a` alone is a list of one.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     return503OnClosing: true,
@@ -440,21 +441,20 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
         hub.sample();
         const p = hub.position;
         const bye = JSON.stringify({ t: 'shutdown', epoch: p.epoch, seq: p.seq });
-        for (const c of [...connections]) {
+        const ended = [...connections].map((c) => {
           metrics.disconnected.inc({ reason: 'shutdown' });
-          c.end(bye);
-        }
+          return c.end(bye);
+        });
         const deadline = options.shutdownDeadlineMs ?? 5000;
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          app.close(),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(() => {
-              app.server.closeAllConnections();
-              resolve();
-            }, deadline);
-          }),
-        ]);
+        const cut = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, deadline);
+        });
+        // Each client's last bytes are flushed (or the deadline passes), then every socket left is closed.
+        await Promise.race([Promise.all(ended), cut]);
+        app.server.closeIdleConnections();
+        await Promise.race([app.close(), cut]);
+        app.server.closeAllConnections();
         clearTimeout(timer);
       })();
       return closing;
