@@ -7,6 +7,7 @@ import { runE2e, runSystem } from './sections/e2e.js';
 import { runFanout } from './sections/fanout.js';
 import { runIngest } from './sections/ingest.js';
 import { runLoop } from './sections/loop.js';
+import { runServe } from './sections/serve.js';
 import { runSnapshot } from './sections/snapshot.js';
 
 // Tiny sizes: this checks the harness produces well-formed rows, never how fast anything is.
@@ -133,4 +134,18 @@ describe('bench sections on tiny sizes', () => {
     expect(lines?.note).toContain('backtest.ts');
     expect(lines?.note).not.toContain('.test.ts');
   });
+
+  it('10 server fan-out', async () => {
+    const s = await runServe({ symbols: 5, speed: 6000, clients: 3, measureMs: 300, warmupMs: 100 });
+    checkSection(s, 10);
+    const many = s.rows.find((r) => r.goal?.text === '≤ 3× one client');
+    expect(many?.baseline).toMatch(/1 SSE client/);
+    const latency = s.rows.find((r) => r.name.startsWith('delivery latency'));
+    // Every client received positions the server stamped: latency samples exist and are not negative.
+    expect(latency?.samples).toBeGreaterThan(0);
+    expect(latency?.median).toBeGreaterThanOrEqual(0);
+    const filtered = s.rows.find((r) => r.name.startsWith('bytes: filtered'));
+    expect(filtered?.ratio).toBeGreaterThan(0);
+    expect(filtered?.ratio).toBeLessThan(1);
+  }, 60_000);
 });

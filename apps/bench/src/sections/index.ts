@@ -5,6 +5,7 @@ import { E2E_FULL, E2E_QUICK, runE2e } from './e2e.js';
 import { FANOUT_FULL, FANOUT_QUICK, runFanout } from './fanout.js';
 import { INGEST_FULL, INGEST_QUICK, runIngest } from './ingest.js';
 import { LOOP_FULL, LOOP_QUICK, runLoop } from './loop.js';
+import { runServe, SERVE_FULL, SERVE_QUICK } from './serve.js';
 import { runSnapshot, SNAPSHOT_FULL, SNAPSHOT_QUICK } from './snapshot.js';
 
 /** A section of the bench: its number and how to run it at full or quick size. */
@@ -22,4 +23,5 @@ export const SECTIONS: readonly Section[] = [
   { id: 5, run: (quick) => runE2e(quick ? E2E_QUICK : E2E_FULL) },
   { id: 6, run: (quick) => runFanout(quick ? FANOUT_QUICK : FANOUT_FULL) },
   { id: 7, run: (quick) => runLoop(quick ? LOOP_QUICK : LOOP_FULL) },
+  { id: 10, run: (quick) => runServe(quick ? SERVE_QUICK : SERVE_FULL) },
 ];

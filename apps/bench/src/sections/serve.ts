@@ -1,0 +1,291 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { get, type IncomingMessage } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import {
+  atLeast,
+  atMost,
+  below,
+  figure,
+  type Row,
+  type SectionResult,
+  summarize,
+  timed,
+  withRatios,
+} from '../harness.js';
+
+/** Sizes of section 10. */
+export interface ServeSizes {
+  readonly symbols: number;
+  /** Market ms per wall ms: 60 is the issue's one market minute per second. */
+  readonly speed: number;
+  readonly clients: number;
+  /** Wall seconds measured per run (after `warmupMs`). */
+  readonly measureMs: number;
+  readonly warmupMs: number;
+}
+
+/** The issue's case: 1,000 SSE clients on a 500-symbol run at one market minute per second. */
+export const SERVE_FULL: ServeSizes = {
+  symbols: 500,
+  speed: 60,
+  clients: 1000,
+  measureMs: 10_000,
+  warmupMs: 3000,
+};
+
+/** Quick mode. */
+export const SERVE_QUICK: ServeSizes = {
+  symbols: 40,
+  speed: 600,
+  clients: 20,
+  measureMs: 1500,
+  warmupMs: 500,
+};
+
+const CHILD = fileURLToPath(new URL('../serve-child.ts', import.meta.url));
+
+interface Usage {
+  cpuMicros: number;
+  rssBytes: number;
+  heapBytes: number;
+  seq: number;
+}
+
+/** The server in its own process, driven over IPC. */
+class ServerProcess {
+  readonly #child: ChildProcess;
+  readonly #waiting = new Map<number, (reply: unknown) => void>();
+  #next = 1;
+  readonly url: Promise<string>;
+
+  constructor(sizes: ServeSizes) {
+    this.#child = fork(CHILD, [], {
+      execArgv: ['--expose-gc', '--conditions=@sys/source', '--import', 'tsx'],
+      env: { ...process.env, BENCH_SYMBOLS: String(sizes.symbols), BENCH_SPEED: String(sizes.speed) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.url = new Promise((resolve, reject) => {
+      this.#waiting.set(0, (r) => resolve((r as { url: string }).url));
+      this.#child.once('exit', (code) => reject(new Error(`the bench server exited with ${code}`)));
+    });
+    this.#child.on('message', (raw) => {
+      const m = raw as { id: number; reply: unknown };
+      this.#waiting.get(m.id)?.(m.reply);
+      this.#waiting.delete(m.id);
+    });
+  }
+
+  call<T>(op: string): Promise<T> {
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      this.#waiting.set(id, (r) => resolve(r as T));
+      this.#child.send({ id, op });
+    });
+  }
+}
+
+/** One SSE client: counts wire bytes and records when each position arrived. */
+class Follower {
+  readonly arrived = new Map<string, number>();
+  #req: ReturnType<typeof get> | undefined;
+  #res: IncomingMessage | undefined;
+  #text = '';
+  readonly ready: Promise<void>;
+
+  constructor(url: string, query = '', gzip = false) {
+    this.ready = new Promise((resolve, reject) => {
+      this.#req = get(
+        `${url}/v1/stream${query}`,
+        { agent: false, headers: gzip ? { 'accept-encoding': 'gzip' } : {} },
+        (res) => {
+          this.#res = res;
+          res.on('data', (chunk: Buffer) => {
+            if (gzip) return; // counted on the socket; not parsed
+            const now = performance.timeOrigin + performance.now();
+            this.#text += chunk.toString('utf8');
+            let end = this.#text.indexOf('\n\n');
+            while (end >= 0) {
+              const frame = this.#text.slice(0, end);
+              this.#text = this.#text.slice(end + 2);
+              if (frame.startsWith('id: ')) this.arrived.set(frame.slice(4, frame.indexOf('\n')), now);
+              if (this.arrived.size === 1 && frame.startsWith('id: ')) resolve();
+              end = this.#text.indexOf('\n\n');
+            }
+          });
+          if (gzip) res.once('data', () => resolve());
+        },
+      );
+      this.#req.on('error', reject);
+    });
+  }
+
+  /** Bytes read from the socket (compressed when gzip). */
+  get wireBytes(): number {
+    return this.#res?.socket?.bytesRead ?? 0;
+  }
+
+  close(): void {
+    this.#req?.destroy();
+  }
+}
+
+/** A WebSocket follower of the debug face, with or without permessage-deflate; counts wire bytes. */
+function wsFollower(
+  url: string,
+  deflate: boolean,
+): { ws: WebSocket; wireBytes: () => number; ready: Promise<void> } {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/ws`, { perMessageDeflate: deflate });
+  const ready = new Promise<void>((resolve) => {
+    ws.on('open', () => ws.send(JSON.stringify({ debug: true })));
+    ws.once('message', () => resolve());
+  });
+  const socket = () => (ws as unknown as { _socket?: { bytesRead: number } })._socket;
+  return { ws, wireBytes: () => socket()?.bytesRead ?? 0, ready };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Section 10 (issue 14): the server's fan-out. One run served to one SSE client, then the same served to
+ * many: CPU per position in the server's process, delivery latency from an envelope's creation to each
+ * client's receipt, memory per idle client, a filtered client's bytes, and compression on the debug stream.
+ */
+export async function runServe(sizes: ServeSizes): Promise<SectionResult> {
+  const server = new ServerProcess(sizes);
+  const url = await server.url;
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const open: Array<{ close(): void }> = [];
+  try {
+    // Memory per idle client: connect them with the run stopped (nothing moves), GC, compare.
+    const before = await server.call<Usage>('usage');
+    const idle = Array.from({ length: sizes.clients }, () => new Follower(url));
+    await Promise.all(idle.map((f) => f.ready));
+    await sleep(200);
+    const after = await server.call<Usage>('usage');
+    for (const f of idle) f.close();
+    await sleep(300);
+    const perClientRss = (after.rssBytes - before.rssBytes) / sizes.clients;
+    const perClientHeap = (after.heapBytes - before.heapBytes) / sizes.clients;
+    rows.push(
+      figure(`memory per idle SSE client (RSS), ${sizes.clients} clients`, perClientRss, 'bytes', 'lower', {
+        goal: atMost('≤ 20 KB', perClientRss, 20 * 1024),
+      }),
+      figure('memory per idle SSE client (JS heap + external)', perClientHeap, 'bytes', 'lower'),
+    );
+
+    // CPU per position with one client, then with many: the same run, the same measuring window.
+    const cpuPerTick = async (followers: number, extra: () => Array<{ close(): void }>) => {
+      await server.call('start');
+      const fs = Array.from({ length: followers }, () => new Follower(url));
+      const more = extra();
+      open.push(...fs, ...more);
+      await Promise.all(fs.map((f) => f.ready));
+      await sleep(sizes.warmupMs);
+      await server.call('stamps');
+      const a = await server.call<Usage>('usage');
+      await sleep(sizes.measureMs);
+      const b = await server.call<Usage>('usage');
+      const stamps = await server.call<Record<string, number>>('stamps');
+      const ticks = Math.max(1, b.seq - a.seq);
+      return { cpuMsPerTick: (b.cpuMicros - a.cpuMicros) / 1000 / ticks, ticks, fs, more, stamps };
+    };
+    const one = await cpuPerTick(1, () => []);
+    for (const f of open.splice(0)) f.close();
+    let filtered: Follower | undefined;
+    let unfiltered: Follower | undefined;
+    let gz: Follower | undefined;
+    let plainDebug: Follower | undefined;
+    let wsDeflate: ReturnType<typeof wsFollower> | undefined;
+    let wsPlain: ReturnType<typeof wsFollower> | undefined;
+    const many = await cpuPerTick(sizes.clients, () => {
+      filtered = new Follower(url, '?symbols=S0000');
+      unfiltered = new Follower(url);
+      gz = new Follower(url, '?debug=1', true);
+      plainDebug = new Follower(url, '?debug=1');
+      wsDeflate = wsFollower(url, true);
+      wsPlain = wsFollower(url, false);
+      return [
+        filtered,
+        unfiltered,
+        gz,
+        plainDebug,
+        { close: () => wsDeflate?.ws.close() },
+        { close: () => wsPlain?.ws.close() },
+      ];
+    });
+    rows.push(
+      figure(
+        `server CPU per position, 1 SSE client (${one.ticks} positions)`,
+        one.cpuMsPerTick,
+        'ms',
+        'lower',
+      ),
+      figure(
+        `server CPU per position, ${sizes.clients} SSE clients (${many.ticks} positions)`,
+        many.cpuMsPerTick,
+        'ms',
+        'lower',
+        {
+          baseline: `server CPU per position, 1 SSE client (${one.ticks} positions)`,
+          goal: atMost('≤ 3× one client', many.cpuMsPerTick / one.cpuMsPerTick, 3),
+        },
+      ),
+    );
+
+    // Delivery latency: creation of each position's envelope → receipt, over every client and position.
+    const latencies: number[] = [];
+    for (const f of many.fs) {
+      for (const [id, at] of f.arrived) {
+        const made = many.stamps[id];
+        if (made !== undefined) latencies.push(at - made);
+      }
+    }
+    latencies.sort((x, y) => x - y);
+    const lat = summarize(latencies);
+    const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? Number.NaN;
+    rows.push(
+      timed(`delivery latency, ${sizes.clients} clients (p95 column; p99 in goal)`, lat, {
+        goal: below(`p99 < 50 ms (p99 ${p99.toFixed(1)} ms)`, p99, 50),
+      }),
+    );
+
+    // A filtered client's bytes against an unfiltered one's, over the same window.
+    const fb = filtered?.wireBytes ?? 0;
+    const ub = unfiltered?.wireBytes ?? 1;
+    rows.push(
+      figure('bytes: unfiltered client', ub, 'bytes', 'lower'),
+      figure(`bytes: filtered client (1 symbol of ${sizes.symbols})`, fb, 'bytes', 'lower', {
+        baseline: 'bytes: unfiltered client',
+        goal: atMost('≤ 1 % of unfiltered', fb / ub, 0.01),
+      }),
+    );
+    // Compression of the debug stream: gzip SSE and permessage-deflate WS against the same uncompressed.
+    const sseRatio = (plainDebug?.wireBytes ?? 0) / Math.max(1, gz?.wireBytes ?? 0);
+    const wsRatio = (wsPlain?.wireBytes() ?? 0) / Math.max(1, wsDeflate?.wireBytes() ?? 0);
+    rows.push(
+      figure('compression ratio, debug stream, gzip SSE', sseRatio, 'ratio', 'higher', {
+        goal: atLeast('≥ 5×', sseRatio, 5),
+      }),
+      figure('compression ratio, debug stream, permessage-deflate WS', wsRatio, 'ratio', 'higher', {
+        goal: atLeast('≥ 5×', wsRatio, 5),
+      }),
+    );
+    notes.push(
+      `The server runs in its own process (CPU and memory are its own); ${sizes.clients.toLocaleString('en-US')} SSE clients in this process, on 127.0.0.1.`,
+      `Synthetic ${sizes.symbols} symbols at speed ${sizes.speed}; each measured window is ${sizes.measureMs / 1000} s after ${sizes.warmupMs / 1000} s of warm-up.`,
+      'A position is one sample of the state that changed; its envelope is serialized once and written to every client at that position.',
+      'Latency: from the moment the server made a position (a subscriber attached before any client) to a client parsing its SSE frame, same clock (performance.timeOrigin + now).',
+    );
+  } finally {
+    for (const f of open) f.close();
+    await server.call('exit').catch(() => undefined);
+  }
+  return {
+    id: 10,
+    title: 'The server: fan-out to many SSE clients (issue 14)',
+    rows: withRatios(rows),
+    notes,
+  };
+}
