@@ -125,7 +125,10 @@ export class SseConnection extends Connection {
     if (gzip) {
       this.#gzip = createGzip({ level: 6 });
       this.#gzip.pipe(res);
+      this.#gzip.on('error', () => res.destroy());
     }
+    // A reset socket is the client leaving; its 'close' detaches it.
+    res.on('error', () => res.destroy());
     this.#raw('retry: 2000\n\n');
   }
 
@@ -164,11 +167,13 @@ export class SseConnection extends Connection {
   }
 
   #out(chunk: Buffer): void {
-    if (this.#res.destroyed) return;
+    // The socket may be gone between its 'close' and our next write: nothing to send to.
+    if (this.#res.destroyed || this.#res.writableEnded) return;
     if (this.#gzip === undefined) {
       this.#res.write(chunk);
       return;
     }
+    if (this.#gzip.writableEnded) return;
     this.#gzip.write(chunk);
     this.#gzip.flush(constants.Z_SYNC_FLUSH);
   }

@@ -10,7 +10,9 @@ testReadmeExamples(new URL('../README.md', import.meta.url));
 
 it('every curl line of the README works against a running server', async () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const lines = [...readme.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].flatMap((m) => (m[1] ?? '').split('\n')).filter((l) => l.startsWith('curl '));
+  const lines = [...readme.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
+    .flatMap((m) => (m[1] ?? '').split('\n'))
+    .filter((l) => l.startsWith('curl '));
   expect(lines.length).toBeGreaterThanOrEqual(4);
   const token = 'readme-token';
   const manager = new SystemManager(sampleConfig());

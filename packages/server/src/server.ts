@@ -234,7 +234,7 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
         path?: string[];
       };
       const spec = specOf(q, known());
-      hub.sample();
+      fresh();
       const view = hub.view(spec);
       hub.touch(view);
       if (q.since === undefined) {
@@ -293,7 +293,7 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
         sinceText === undefined
           ? undefined
           : parsePosition(sinceText, typeof last === 'string' && last !== '' ? 'Last-Event-ID' : 'since');
-      hub.sample();
+      fresh();
       const view = hub.view(spec);
       reply.hijack();
       const gzip = compressOn && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
@@ -314,7 +314,7 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
           const hello = parseHello(data);
           const spec = specOf({ debug: hello.debug, symbols: hello.symbols, path: hello.paths }, known());
           since = hello.since === undefined ? undefined : parsePosition(String(hello.since), 'since');
-          hub.sample();
+          fresh();
           c = new WsConnection(socket, hub, hub.view(spec), limits, metrics);
         } catch (error) {
           const e = toHttpError(error);
@@ -373,9 +373,14 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
   let lastSampleMs = 0;
   let pending: NodeJS.Timeout | undefined;
   function sampleNow(): void {
+    if (pending !== undefined) clearTimeout(pending);
     pending = undefined;
     lastSampleMs = Date.now();
     hub.sample();
+  }
+  /** A sample unless one was taken within tickMs: a burst of requests makes one position, not one each. */
+  function fresh(): void {
+    if (Date.now() - lastSampleMs >= tickMs) sampleNow();
   }
   function scheduleSample(delayMs?: number): void {
     if (pending !== undefined) {

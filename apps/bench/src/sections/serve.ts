@@ -61,7 +61,16 @@ class ServerProcess {
 
   constructor(sizes: ServeSizes) {
     this.#child = fork(CHILD, [], {
-      execArgv: ['--expose-gc', '--conditions=@sys/source', '--import', 'tsx'],
+      execArgv: [
+        '--expose-gc',
+        '--conditions=@sys/source',
+        '--import',
+        'tsx',
+        // BENCH_PROFILE=dir writes a V8 CPU profile of the server process there.
+        ...((process.env.BENCH_PROFILE ?? '') === ''
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]),
+      ],
       env: { ...process.env, BENCH_SYMBOLS: String(sizes.symbols), BENCH_SPEED: String(sizes.speed) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -85,12 +94,22 @@ class ServerProcess {
   }
 }
 
-/** One SSE client: counts wire bytes and records when each position arrived. */
+const ID = Buffer.from('id: ');
+const NL = 0x0a;
+
+/**
+ * One SSE client: counts wire bytes and records when each position's frame arrived whole. It scans bytes
+ * for frame boundaries instead of decoding text, so a thousand of them in one process keep up with the
+ * server: what is measured is the server's delivery, not this process parsing megabytes of JSON.
+ */
 class Follower {
   readonly arrived = new Map<string, number>();
   #req: ReturnType<typeof get> | undefined;
   #res: IncomingMessage | undefined;
-  #text = '';
+  /** The id of the frame being received, until its blank line arrives. */
+  #pending: string | undefined;
+  /** The last bytes of the previous chunk (a boundary may straddle two chunks). */
+  #tail: Buffer = Buffer.alloc(0);
   readonly ready: Promise<void>;
 
   constructor(url: string, query = '', gzip = false) {
@@ -100,24 +119,42 @@ class Follower {
         { agent: false, headers: gzip ? { 'accept-encoding': 'gzip' } : {} },
         (res) => {
           this.#res = res;
-          res.on('data', (chunk: Buffer) => {
-            if (gzip) return; // counted on the socket; not parsed
-            const now = performance.timeOrigin + performance.now();
-            this.#text += chunk.toString('utf8');
-            let end = this.#text.indexOf('\n\n');
-            while (end >= 0) {
-              const frame = this.#text.slice(0, end);
-              this.#text = this.#text.slice(end + 2);
-              if (frame.startsWith('id: ')) this.arrived.set(frame.slice(4, frame.indexOf('\n')), now);
-              if (this.arrived.size === 1 && frame.startsWith('id: ')) resolve();
-              end = this.#text.indexOf('\n\n');
-            }
-          });
-          if (gzip) res.once('data', () => resolve());
+          res.once('data', () => resolve());
+          // A gzip stream is only counted on the socket, not parsed.
+          if (!gzip)
+            res.on('data', (chunk: Buffer) => this.#scan(chunk, performance.timeOrigin + performance.now()));
         },
       );
       this.#req.on('error', reject);
     });
+  }
+
+  #scan(chunk: Buffer, now: number): void {
+    const buf = this.#tail.length === 0 ? chunk : Buffer.concat([this.#tail, chunk]);
+    let at = 0;
+    for (;;) {
+      if (this.#pending === undefined) {
+        const i = buf.indexOf(ID, at);
+        if (i < 0) break;
+        const eol = buf.indexOf(NL, i);
+        if (eol < 0) {
+          at = i;
+          break;
+        }
+        this.#pending = buf.toString('latin1', i + ID.length, eol);
+        at = eol + 1;
+      }
+      // The frame ends at its blank line: the first "\n\n" after the id line (JSON data has no raw newline).
+      const end = buf.indexOf('\n\n', at);
+      if (end < 0) {
+        at = Math.max(at, buf.length - 1);
+        break;
+      }
+      this.arrived.set(this.#pending, now);
+      this.#pending = undefined;
+      at = end + 2;
+    }
+    this.#tail = at < buf.length ? Buffer.from(buf.subarray(Math.max(at, buf.length - 64))) : Buffer.alloc(0);
   }
 
   /** Bytes read from the socket (compressed when gzip). */
