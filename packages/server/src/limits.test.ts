@@ -111,6 +111,33 @@ describe('bad requests get a clear 4xx JSON error and change nothing', () => {
     await expect(startServer({ manager, port: 0, tickMs: -1 })).rejects.toThrow(/tickMs/);
   });
 
+  it('sends CORS headers only to configured origins, and answers their preflight', async () => {
+    const { server } = await serveSample({ corsOrigins: ['https://dash.example'] });
+    cleanup.push(() => server.close());
+    const pre = await fetch(`${server.url}/v1/state`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://dash.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('https://dash.example');
+    expect(pre.headers.get('access-control-allow-headers')).toContain('authorization');
+    const other = await fetch(`${server.url}/v1/state`, {
+      headers: { ...AUTH, origin: 'https://evil.example' },
+    });
+    expect(other.status).toBe(200);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const { server: plain } = await serveSample();
+    cleanup.push(() => plain.close());
+    const none = await fetch(`${plain.url}/v1/state`, {
+      headers: { ...AUTH, origin: 'https://dash.example' },
+    });
+    expect(none.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('answers health without a token, metrics in Prometheus text, and the OpenAPI document of every route', async () => {
     const { server } = await serveSample();
     cleanup.push(() => server.close());
