@@ -25,3 +25,4 @@ export {
   SymbolError,
   symbolProblem,
 } from './symbol.js';
+export { assertZone } from './timestamp.js';
