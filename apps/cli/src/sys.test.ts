@@ -96,7 +96,9 @@ describe('happy paths', () => {
     const db = join(dir, 'bars.duckdb');
     const imported = await sys(['data', 'import', CSV, '--db', db]);
     expect(imported.code).toBe(0);
-    expect(imported.stdout).toMatch(new RegExp(`AAPL_2025-07-02\\.csv\\s+${csvRows}\\s+${csvRows}\\s`));
+    expect(imported.stdout).toMatch(
+      new RegExp(`AAPL_2025-07-02\\.csv\\s+imported\\s+${csvRows}\\s+${csvRows}\\s`),
+    );
     const listed = await sys(['data', 'list', '--db', db]);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(new RegExp(`AAPL\\s+2025-07-01\\s+2025-07-02\\s+2\\s+${csvRows}`));
@@ -192,7 +194,7 @@ describe('bad input: a clear message on stderr and exit code 2', () => {
     [['system', 'json', '--compleet'], "system json: unknown option '--compleet' (did you mean --complete?)"],
     [
       ['system', 'json', '--interval', 'abc'],
-      'system json: --interval expects a whole number ≥ 1, got "abc"',
+      'system json: --interval expects a whole number from 1 to 3600000, got "abc"',
     ],
     [['system', 'speed', 'fast'], 'system speed: <x|max> expects a number > 0 or max, got "fast"'],
     [['system', 'step', '0'], 'system step: <minutes> expects a whole number ≥ 1, got "0"'],

@@ -6,4 +6,9 @@ import { main, processIo } from '@sys/cli';
 const initCwd = process.env.INIT_CWD;
 if (process.env.npm_lifecycle_event !== undefined && initCwd !== undefined) process.chdir(initCwd);
 
+// A reader that leaves after sys has finished writing (`sys … | head`) closes the pipe late: exit as a tool
+// killed by SIGPIPE would (141), without a stack trace. `main` handles a pipe closed while it runs.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exitCode = 141;
+});
 process.exitCode = await main(process.argv.slice(2), processIo());

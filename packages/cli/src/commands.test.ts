@@ -254,12 +254,14 @@ describe('data commands', () => {
     const first = await run(['data', 'import', CSV, '--db', db]);
     expect(first.code).toBe(0);
     expect(first.stdout.text).toMatch(
-      new RegExp(`AAPL_2025-07-02\\.csv\\s+${csvRows}\\s+${csvRows}\\s+0\\s+0\\s+0`),
+      new RegExp(`AAPL_2025-07-02\\.csv\\s+imported\\s+${csvRows}\\s+${csvRows}\\s+0\\s+0\\s+0`),
     );
     const list = await run(['data', 'list', '--db', db]);
     expect(list.stdout.text).toMatch(new RegExp(`AAPL\\s+2025-07-01\\s+2025-07-02\\s+2\\s+${csvRows}`));
     const again = await run(['data', 'import', CSV, '--db', db]);
-    expect(again.stdout.text).toMatch(new RegExp(`AAPL_2025-07-02\\.csv\\s+${csvRows}\\s+0\\s+${csvRows}`));
+    expect(again.stdout.text).toMatch(
+      new RegExp(`AAPL_2025-07-02\\.csv\\s+unchanged\\s+${csvRows}\\s+0\\s+${csvRows}`),
+    );
   });
 
   it('a bad row fails the file unless --skip-bad, which lists it', async () => {
@@ -274,7 +276,7 @@ describe('data commands', () => {
     expect(strict.stderr.text).toContain('MSFT.csv:3');
     const lenient = await run(['data', 'import', file, '--db', db, '--skip-bad']);
     expect(lenient.code).toBe(0);
-    expect(lenient.stdout.text).toMatch(/MSFT\.csv\s+2\s+1\s+0\s+0\s+1/);
+    expect(lenient.stdout.text).toMatch(/MSFT\.csv\s+imported\s+2\s+1\s+0\s+0\s+1/);
     expect(lenient.stderr.text).toContain(`skipped ${file}:3`);
   });
 
@@ -296,7 +298,10 @@ describe('data commands', () => {
   });
 
   it('an empty store lists nothing and says how to fill it', async () => {
-    const { code, stdout, stderr } = await run(['data', 'list', '--db', join(tmp.dir, 'empty.duckdb')]);
+    const path = join(tmp.dir, 'empty.duckdb');
+    const { BarStore } = await import('@sys/market-data/duckdb');
+    await (await BarStore.open(path)).close();
+    const { code, stdout, stderr } = await run(['data', 'list', '--db', path]);
     expect(code).toBe(0);
     expect(stdout.text.trim()).toMatch(/^symbol\s+first_day/);
     expect(stderr.text).toContain('data import');

@@ -1,10 +1,12 @@
+import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type Json, waitFor } from '@sys/core';
-import type { BarStore } from '@sys/market-data/duckdb';
+import { type Json, SysError, waitFor } from '@sys/core';
+import { assertZone, symbolProblem } from '@sys/market-data';
+import type { BarStore, ImportReport } from '@sys/market-data/duckdb';
 import type { SystemManager } from '@sys/system-manager';
 import { CancelledError, UsageError } from './errors.js';
-import { writeFileAtomic } from './files.js';
+import { writeOutFile } from './files.js';
 import type { Output } from './output.js';
 import { param, requiredPositional } from './params.js';
 import { commandsFor, Registry } from './registry.js';
@@ -31,6 +33,7 @@ export interface SysContext {
 /** Flags every sys command accepts. */
 export const sysGlobals = {
   compact: param.boolean({ description: 'Compact JSON even on a terminal' }),
+  pretty: param.boolean({ description: 'Indented JSON even when piped' }),
   quiet: param.boolean({ description: 'No progress lines or notes', short: 'q' }),
 };
 
@@ -56,7 +59,32 @@ const dbParam = param.path({
   placeholder: 'path',
 });
 
+/** Longest `--interval`: an hour. Node's timers cannot wait past 2^31-1 ms (they fire at once instead). */
+const MAX_INTERVAL_MS = 3_600_000;
 const PROGRESS_MS = 200;
+
+// Shared by `system json` and `backtest run`: declared once.
+const outParam = param.path({
+  description:
+    'Write to this file instead of printing: a new or regular file is replaced atomically, a symlink is ' +
+    'followed, a FIFO or character device is written through; anything else is refused',
+  placeholder: 'file',
+});
+const gzipParam = param.boolean({ description: 'With --out: gzip the file' });
+const debugParam = param.boolean({
+  description: 'Also bars, historical summary, performance and queue stats',
+});
+
+/** Writes one JSON state to `--out` (optionally gzipped) and notes where and how much. */
+async function writeState(state: Json, out: string, gzip: boolean, ctx: SysContext): Promise<void> {
+  const text = `${JSON.stringify(state)}\n`;
+  const data = gzip ? gzipSync(text) : text;
+  const { how, path } = await writeOutFile(out, data);
+  const size = Buffer.byteLength(data).toLocaleString('en-US');
+  ctx.out.note(
+    `wrote ${path === out ? out : `${path} (through the symlink ${out})`} (${size} bytes, ${how})`,
+  );
+}
 const NY_TIME = new Intl.DateTimeFormat('en-CA', {
   timeZone: 'America/New_York',
   year: 'numeric',
@@ -71,10 +99,16 @@ const NY_TIME = new Intl.DateTimeFormat('en-CA', {
  * The bar store at `db`, or the default one under `cwd`. DuckDB (a native module) is imported here, so only
  * the commands that read or write the store load it, not every `sys` start.
  */
-async function openStore(db: string | undefined, cwd: string): Promise<{ store: BarStore; path: string }> {
+async function openStore(
+  db: string | undefined,
+  cwd: string,
+  mode: 'import' | 'read',
+): Promise<{ store: BarStore; path: string }> {
   const { BarStore, defaultStorePath } = await import('@sys/market-data/duckdb');
   const path = db ?? defaultStorePath(cwd);
-  return { store: await BarStore.open(path), path };
+  // Only an import creates a store or writes to one; reading opens it read-only and never creates it.
+  const options = mode === 'import' ? {} : { readOnly: true, create: false };
+  return { store: await BarStore.open(path, options), path };
 }
 
 /** Epoch ms as New York wall time, `2025-07-02 10:31 ET`. */
@@ -134,6 +168,23 @@ function startedNote(manager: SystemManager): string {
   const c = manager.config;
   const w = c.backtest === undefined ? '' : ` ${c.backtest.start_date} → ${c.backtest.end_date}`;
   return `started ${c.symbols.join(', ')}${w} at speed ${String(manager.speed)}`;
+}
+
+/** This package's version, printed by `sys --version`. */
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** A directory import in which some files were refused (each is listed); exit code 1. */
+class ImportRefusedError extends SysError {
+  constructor(message: string) {
+    super('IMPORT_REFUSED', `data import: ${message}`);
+  }
+}
+
+/** One file's outcome in the import table. */
+function importStatus(r: ImportReport): string {
+  if (r.error !== undefined) return 'refused';
+  if (r.inserted > 0 || r.replaced > 0) return 'imported';
+  return r.rowsRead > 0 ? 'unchanged' : 'empty';
 }
 
 function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
@@ -261,7 +312,7 @@ const systemJson = define({
     "The system state as JSON: what changed since this consumer's last call (the first is complete)",
   params: {
     complete: param.boolean({ description: 'The whole state, not the change set (resets this consumer)' }),
-    debug: param.boolean({ description: 'Also bars, historical summary, performance and queue stats' }),
+    debug: debugParam,
     consumer: param.string({
       description: 'Whose changes: each consumer has its own position',
       default: CliSession.consumer,
@@ -273,14 +324,12 @@ const systemJson = define({
       description: 'With --watch: how often to look for changes',
       integer: true,
       min: 1,
+      max: MAX_INTERVAL_MS,
       default: 1000,
       placeholder: 'ms',
     }),
-    out: param.path({
-      description: 'Write to this file atomically instead of printing',
-      placeholder: 'file',
-    }),
-    gzip: param.boolean({ description: 'With --out: gzip the file' }),
+    out: outParam,
+    gzip: gzipParam,
   },
   examples: [
     'system json',
@@ -317,10 +366,7 @@ const systemJson = define({
       ctx.out.json(state);
       return;
     }
-    const text = `${JSON.stringify(state)}\n`;
-    const data = args.gzip ? gzipSync(text) : text;
-    await writeFileAtomic(args.out, data);
-    ctx.out.note(`wrote ${args.out} (${Buffer.byteLength(data).toLocaleString('en-US')} bytes)`);
+    await writeState(state, args.out, args.gzip, ctx);
   },
 });
 
@@ -341,15 +387,40 @@ const dataImport = define({
     replace: param.boolean({
       description: 'Overwrite stored bars that differ (default: such a conflict fails the file)',
     }),
+    zone: param.string({
+      description: 'IANA time zone of timestamps written without Z or an offset (e.g. America/New_York)',
+      placeholder: 'zone',
+    }),
+    symbol: param.string({
+      description: 'Symbol of every row of a file without a symbol column (default: from the file name)',
+      placeholder: 'symbol',
+    }),
     db: dbParam,
   },
-  examples: ['data import ./bars', 'data import AAPL_2025-07-02.csv --skip-bad --db /tmp/sys.duckdb'],
+  examples: [
+    'data import ./bars',
+    'data import AAPL_2025-07-02.csv --skip-bad --db /tmp/sys.duckdb',
+    'data import bars.csv --zone America/New_York --symbol AAPL',
+  ],
   handler: async (args, ctx) => {
-    const { store } = await openStore(args.db, ctx.cwd);
+    const command = 'data import';
+    if (args.symbol !== undefined && symbolProblem(args.symbol) !== undefined) {
+      throw new UsageError(`${command}: --symbol ${symbolProblem(args.symbol)}`, command);
+    }
+    if (args.zone !== undefined) {
+      try {
+        assertZone(args.zone);
+      } catch (error) {
+        throw new UsageError(`${command}: --zone ${(error as Error).message}`, command);
+      }
+    }
+    const { store } = await openStore(args.db, ctx.cwd, 'import');
     try {
       const reports = await store.importPath(args.source, {
         skipBad: args.skipBad,
         replace: args.replace,
+        ...(args.zone === undefined ? {} : { zone: args.zone }),
+        ...(args.symbol === undefined ? {} : { symbol: args.symbol }),
         onProgress: (rows) => {
           // Throwing here rolls the current file's transaction back; files done before it stay imported.
           if (ctx.signal.aborted)
@@ -360,9 +431,10 @@ const dataImport = define({
       ctx.out.clearProgress();
       ctx.out.line(
         table(
-          ['file', 'rows', 'inserted', 'unchanged', 'replaced', 'skipped'],
+          ['file', 'status', 'rows', 'inserted', 'unchanged', 'replaced', 'skipped'],
           reports.map((r) => [
             basename(r.file),
+            importStatus(r),
             r.rowsRead,
             r.inserted,
             r.unchanged,
@@ -371,11 +443,18 @@ const dataImport = define({
           ]),
         ),
       );
+      const refused = reports.filter((r) => r.error !== undefined);
+      for (const r of refused) ctx.out.error(`refused ${r.error?.message ?? r.file}`);
       const LIMIT = 20;
       for (const r of reports) {
         for (const s of r.skipped.slice(0, LIMIT)) ctx.out.note(`skipped ${r.file}:${s.line}: ${s.reason}`);
         if (r.skipped.length > LIMIT)
           ctx.out.note(`… and ${r.skipped.length - LIMIT} more skipped rows in ${r.file}`);
+      }
+      if (refused.length > 0) {
+        throw new ImportRefusedError(
+          `${refused.length} of ${reports.length} files refused (nothing of them stored; the others are imported)`,
+        );
       }
     } finally {
       ctx.out.clearProgress();
@@ -390,7 +469,7 @@ const dataList = define({
   description: 'What the store holds: per symbol the first and last day, days and bars',
   params: { db: dbParam },
   handler: async (args, ctx) => {
-    const { store, path } = await openStore(args.db, ctx.cwd);
+    const { store, path } = await openStore(args.db, ctx.cwd, 'read');
     try {
       const rows = await store.coverage();
       ctx.out.line(
@@ -410,9 +489,19 @@ const backtestRun = define({
   namespace: 'backtest',
   name: 'run',
   description: 'Run a backtest to the end and print the final complete state (`system json --complete`)',
-  params: { config: configParam, speed: speedParam },
-  examples: ['backtest run', 'backtest run ./session.json --speed max'],
+  params: { config: configParam, speed: speedParam, debug: debugParam, out: outParam, gzip: gzipParam },
+  examples: [
+    'backtest run',
+    'backtest run ./session.json --speed max',
+    'backtest run ./session.json --debug --out final.json.gz --gzip',
+  ],
   handler: async (args, ctx) => {
+    if (args.gzip && args.out === undefined) {
+      throw new UsageError(
+        'backtest run: --gzip needs --out FILE (compressed bytes are not printed)',
+        'backtest run',
+      );
+    }
     const config = await ctx.session.config(args.config, args.speed);
     const manager = await ctx.session.start(config, 'backtest run');
     ctx.out.note(startedNote(manager));
@@ -422,7 +511,9 @@ const backtestRun = define({
       if (error instanceof CancelledError) await manager.stop();
       throw error;
     }
-    ctx.out.json(manager.toJson({ complete: true, consumer: CliSession.consumer }));
+    const state = manager.toJson({ complete: true, debug: args.debug, consumer: CliSession.consumer });
+    if (args.out === undefined) ctx.out.json(state);
+    else await writeState(state, args.out, args.gzip, ctx);
   },
 });
 
@@ -463,6 +554,7 @@ export function sysRegistry(): SysRegistry {
     program: 'sys',
     summary: 'run trading sessions and show their state as JSON',
     globals: sysGlobals,
+    version: VERSION,
   }).add(
     ...[
       systemStart,

@@ -25,7 +25,16 @@ export class CancelledError extends SysError {
 }
 
 /** Error codes that mean "the input was wrong": they exit with 2, like usage errors. */
-const INPUT_CODES = new Set(['USAGE', 'CONFIG']);
+const INPUT_CODES = new Set(['USAGE', 'CONFIG', 'OUT_FILE']);
+
+/** Exit code when stdout was closed under us (`sys … | head`): what a shell reports for a process killed by SIGPIPE. */
+export const BROKEN_PIPE_EXIT = 141;
+
+/** True for the error a write to a closed pipe gives (EPIPE, or a write after the stream was destroyed by it). */
+export function isBrokenPipe(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+}
 
 /** The process exit code for an error: 2 for bad input, 130 for a cancelled command, 1 for anything else. */
 export function exitCodeOf(error: unknown): number {

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type SysContext, type SysRegistry, sysRegistry } from './commands.js';
-import { exitCodeOf } from './errors.js';
+import { BROKEN_PIPE_EXIT, exitCodeOf, isBrokenPipe, UsageError } from './errors.js';
 import { Output } from './output.js';
 import { startRepl } from './repl.js';
 import { CliSession, type ManagerFactory } from './session.js';
@@ -25,6 +25,18 @@ export interface MainOptions {
   readonly historyFile?: string;
   /** The command registry (default: `sysRegistry()`). */
   readonly registry?: SysRegistry;
+}
+
+/** Resolves once what was written to `stream` has been handed on (or has failed), and its errors emitted. */
+async function settled(stream: NodeJS.WritableStream): Promise<void> {
+  await new Promise<void>((resolve) => {
+    try {
+      stream.write('', () => resolve());
+    } catch {
+      resolve();
+    }
+  });
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The REPL's prompt. */
@@ -61,6 +73,17 @@ export async function main(
     notify: (text, failed) => notify(text, failed),
   });
   let exitRequested = false;
+  // A reader that goes away (`sys … | head`) closes stdout: its 'error' must not crash the process with a
+  // stack trace. The running command is cancelled and sys exits 141, as a tool killed by SIGPIPE does.
+  let brokenPipe = false;
+  let cancelRunning: () => void = () => {};
+  const onStdoutError = (error: unknown): void => {
+    if (!isBrokenPipe(error)) return;
+    brokenPipe = true;
+    cancelRunning();
+  };
+  const stdoutEvents = io.stdout as Partial<NodeJS.EventEmitter>;
+  stdoutEvents.on?.('error', onStdoutError);
 
   const execute = async (
     words: readonly string[] | string,
@@ -70,7 +93,13 @@ export async function main(
     try {
       const parsed =
         typeof words === 'string' ? registry.parseLine(words, io.cwd) : registry.parse(words, io.cwd);
-      const out = base.with({ compact: parsed.globals.compact, quiet: parsed.globals.quiet });
+      if (parsed.globals.compact && parsed.globals.pretty)
+        throw new UsageError('--compact and --pretty ask for opposite things; give one of them');
+      const out = base.with({
+        compact: parsed.globals.compact,
+        pretty: parsed.globals.pretty,
+        quiet: parsed.globals.quiet,
+      });
       if (parsed.kind === 'empty') return 0;
       if (parsed.kind === 'help') {
         out.line(parsed.text);
@@ -90,6 +119,8 @@ export async function main(
       await parsed.command.handler(parsed.args, ctx);
       return 0;
     } catch (error) {
+      // Nobody reads stdout any more: stop as quietly as a tool killed by SIGPIPE.
+      if (brokenPipe || isBrokenPipe(error)) return BROKEN_PIPE_EXIT;
       base.error(`${where}${error instanceof Error ? error.message : String(error)}`);
       if (io.env.SYS_DEBUG !== undefined && error instanceof Error) io.stderr.write(`${error.stack}\n`);
       return exitCodeOf(error);
@@ -99,6 +130,7 @@ export async function main(
   try {
     if (argv.length > 0) {
       const controller = new AbortController();
+      cancelRunning = () => controller.abort();
       // The first Ctrl-C asks the command to stop cleanly; without our listener a second one ends the process.
       const onInterrupt = () => {
         controller.abort();
@@ -109,7 +141,10 @@ export async function main(
       // SIGTERM (a service manager stopping `sys serve`) stops the command cleanly too.
       io.signals?.on('SIGTERM', onInterrupt);
       try {
-        return await execute(argv, controller.signal);
+        const code = await execute(argv, controller.signal);
+        // A write to a closed pipe fails after the command returned: let that error arrive before deciding.
+        await settled(io.stdout);
+        return brokenPipe ? BROKEN_PIPE_EXIT : code;
       } finally {
         io.signals?.off('SIGINT', onInterrupt);
         io.signals?.off('SIGTERM', onInterrupt);
@@ -128,6 +163,10 @@ export async function main(
         const controller = new AbortController();
         signal.addEventListener('abort', () => controller.abort(), { once: true });
         current = controller;
+        cancelRunning = () => {
+          controller.abort();
+          repl.close();
+        };
         try {
           const code = await execute(line, controller.signal, piped ? `line ${number}: ` : '');
           return { code, exit: exitRequested };
@@ -136,6 +175,8 @@ export async function main(
         }
       },
     });
+    // Nobody reads the output any more: the shell ends too (a command running is cancelled first).
+    cancelRunning = () => repl.close();
     // On a terminal, redraw the prompt around the message; piped, keep stdout for data.
     notify = (text, failed) => (failed ? base.error(text) : piped ? base.note(text) : repl.print(text));
     // Without a terminal, Ctrl-C reaches the process, not readline: cancel the running command, or leave.
@@ -145,7 +186,8 @@ export async function main(
     };
     if (piped) io.signals?.on('SIGINT', onInterrupt);
     try {
-      return await repl.finished;
+      const code = await repl.finished;
+      return brokenPipe ? BROKEN_PIPE_EXIT : code;
     } finally {
       io.signals?.off('SIGINT', onInterrupt);
     }

@@ -9,6 +9,8 @@ export interface OutStream {
 export interface OutputOptions {
   /** Compact JSON even on a terminal. */
   readonly compact?: boolean;
+  /** Indented JSON even when piped. */
+  readonly pretty?: boolean;
   /** No progress lines. */
   readonly quiet?: boolean;
   /** The environment (NO_COLOR silences progress and colour). */
@@ -41,8 +43,9 @@ export class Output {
     return value !== undefined && value !== '';
   }
 
-  /** Whether JSON is indented. */
+  /** Whether JSON is indented: `--pretty`, or a terminal without `--compact`. */
   get pretty(): boolean {
+    if (this.options.pretty === true) return true;
     return this.stdout.isTTY === true && this.options.compact !== true;
   }
 

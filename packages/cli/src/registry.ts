@@ -78,9 +78,12 @@ export interface RegistryOptions<G extends Params> {
   readonly summary: string;
   /** Flags every command accepts (booleans only, so they may also precede the command). */
   readonly globals: G;
+  /** The program's version: `--version` (or `-V`) before any command prints `program version`. */
+  readonly version?: string;
 }
 
 const HELP_FLAGS = new Set(['--help', '-h']);
+const VERSION_FLAGS = new Set(['--version', '-V']);
 
 /**
  * The one table of commands. Each declaration drives argv parsing (commander underneath), REPL line
@@ -144,7 +147,15 @@ export class Registry<C, G extends Params> {
     while (rest[0]?.startsWith('-') === true) {
       const flag = rest.shift() ?? '';
       if (HELP_FLAGS.has(flag)) help = true;
-      else this.#setGlobal(globals, flag);
+      else if (VERSION_FLAGS.has(flag) && this.options.version !== undefined) {
+        return { kind: 'help', text: `${this.options.program} ${this.options.version}`, globals };
+      } else this.#setGlobal(globals, flag);
+    }
+    // `sys "system start"`: the command quoted as one argument. Split it when its words name a command.
+    const quoted = rest[0];
+    if (quoted !== undefined && /\s/.test(quoted.trim())) {
+      const split = tokenize(quoted).words;
+      if (this.find(split) !== undefined) rest = [...split, ...rest.slice(1)];
     }
     const [first, second] = rest;
     if (first === undefined)

@@ -1,6 +1,16 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { type Bar, BarSequenceValidator, BarValidationError, validateBar } from './index.js';
+import {
+  type Bar,
+  BarSequenceValidator,
+  BarValidationError,
+  END_BAR_START_MS,
+  MAX_PRICE,
+  MAX_VOLUME,
+  MIN_BAR_START_MS,
+  MIN_PRICE,
+  validateBar,
+} from './index.js';
 
 const T = Date.UTC(2025, 6, 2, 13, 30);
 const good: Bar = { symbol: 'AAPL', startMs: T, open: 10, high: 11, low: 9, close: 10.5, volume: 100 };
@@ -27,7 +37,26 @@ describe('validateBar', () => {
   });
 
   it.each([
-    ['empty symbol', { symbol: '' }, 'symbol'],
+    ['empty symbol', { symbol: '' }, 'symbol rule'],
+    ['a symbol with a space', { symbol: 'BRK B' }, 'symbol rule'],
+    ['a 65-character symbol', { symbol: 'A'.repeat(65) }, 'symbol rule'],
+    ['a symbol read from bad UTF-8', { symbol: 'CAF\uFFFD' }, 'symbol rule'],
+    ['a symbol named __proto__', { symbol: '__proto__' }, 'symbol rule'],
+    [
+      'a price that overflows sums (1.7e308)',
+      { high: 1.7e308, close: 1.7e308 },
+      `${MIN_PRICE} <= prices <= ${MAX_PRICE}`,
+    ],
+    ['a price above the bound', { high: MAX_PRICE * 2 }, `${MIN_PRICE} <= prices <= ${MAX_PRICE}`],
+    ['a price below the bound', { low: MIN_PRICE / 2 }, `${MIN_PRICE} <= prices <= ${MAX_PRICE}`],
+    ['a volume above the bound', { volume: MAX_VOLUME + 1 }, `volume <= ${MAX_VOLUME}`],
+    [
+      'a start in year 25 (0025-07-02)',
+      { startMs: Date.parse('0025-07-02T13:30:00Z') },
+      'start in 2000-2100',
+    ],
+    ['a start in 1995', { startMs: Date.UTC(1995, 0, 3, 14, 30) }, 'start in 2000-2100'],
+    ['a start in 2101', { startMs: Date.UTC(2101, 0, 3, 14, 30) }, 'start in 2000-2100'],
     ['NaN price', { close: Number.NaN }, 'finite prices'],
     ['infinite price', { high: Number.POSITIVE_INFINITY }, 'finite prices'],
     ['zero price', { low: 0 }, 'prices > 0'],
@@ -41,6 +70,31 @@ describe('validateBar', () => {
     ['fractional ms', { startMs: T + 0.5 }, 'start on a whole minute'],
   ])('refuses %s', (_name, change, rule) => {
     expect(brokenRule({ ...good, ...change })).toBe(rule);
+  });
+
+  it('accepts the bounds themselves', () => {
+    const edge = {
+      ...good,
+      open: MIN_PRICE,
+      low: MIN_PRICE,
+      high: MAX_PRICE,
+      close: MAX_PRICE,
+      volume: MAX_VOLUME,
+    };
+    expect(validateBar({ ...edge, startMs: MIN_BAR_START_MS }, 'x')).toBeTruthy();
+    expect(validateBar({ ...edge, startMs: END_BAR_START_MS - 60_000 }, 'x')).toBeTruthy();
+    expect(new Date(MIN_BAR_START_MS).toISOString()).toBe('2000-01-01T05:00:00.000Z');
+    expect(new Date(END_BAR_START_MS).toISOString()).toBe('2101-01-01T05:00:00.000Z');
+  });
+
+  it('keeps a whole day at the bounds finite: VWAP, volume sums and price ratios', () => {
+    // 960 extended minutes of the worst bar, 250 days of history: the sums the session figures take.
+    const minutes = 960 * 250;
+    const sumVolume = MAX_VOLUME * minutes;
+    const sumTypicalVolume = MAX_PRICE * MAX_VOLUME * minutes;
+    expect(Number.isSafeInteger(sumVolume)).toBe(true);
+    expect(Number.isFinite(sumTypicalVolume / sumVolume)).toBe(true);
+    expect(Number.isFinite(MAX_PRICE / MIN_PRICE)).toBe(true);
   });
 
   it('refuses a start not after the previous one, naming duplicate or order', () => {
@@ -64,10 +118,10 @@ describe('BarSequenceValidator', () => {
 
 const validBar = fc
   .record({
-    minute: fc.integer({ min: 0, max: 40_000_000 }),
+    minute: fc.integer({ min: MIN_BAR_START_MS / 60_000, max: END_BAR_START_MS / 60_000 - 1 }),
     low: fc.double({ min: 0.0001, max: 1e6, noNaN: true }),
     spread: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3, maxLength: 3 }),
-    volume: fc.nat(),
+    volume: fc.nat({ max: MAX_VOLUME }),
   })
   .map(({ minute, low, spread, volume }): Bar => {
     const [a = 0, b = 0, c = 0] = spread;

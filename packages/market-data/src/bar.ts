@@ -1,4 +1,6 @@
 import { SysError } from '@sys/core';
+import { CALENDAR_FIRST_YEAR, CALENDAR_LAST_YEAR, nyMidnightMs } from '@sys/market-time';
+import { isSymbol, symbolProblem } from './symbol.js';
 /** One one-minute bar: the minute starting at `startMs` (epoch ms, UTC), covering [startMs, startMs + 60 s). */
 export interface Bar {
   readonly symbol: string;
@@ -12,6 +14,23 @@ export interface Bar {
 }
 
 const MINUTE_MS = 60_000;
+
+/**
+ * Smallest price a bar may carry. With MAX_PRICE it keeps every derived figure finite: a ratio of two prices
+ * stays below 1e15, and a day's Σ(typical·volume) far below Number.MAX_VALUE.
+ */
+export const MIN_PRICE = 1e-6;
+/** Largest price a bar may carry (a billion per share; the dearest share ever quoted is below a million). */
+export const MAX_PRICE = 1e9;
+/**
+ * Largest volume of one one-minute bar (ten billion shares): 250 days of 960 extended minutes at this bound
+ * sum to 2.4e15 shares, still an exact integer (below 2^53), so every volume figure stays whole and exact.
+ */
+export const MAX_VOLUME = 1e10;
+/** First instant a bar may start: New York midnight opening the calendar's first year. */
+export const MIN_BAR_START_MS = nyMidnightMs(`${CALENDAR_FIRST_YEAR}-01-01`);
+/** First instant after the calendar's last year, in New York: a bar must start before it. */
+export const END_BAR_START_MS = nyMidnightMs(`${CALENDAR_LAST_YEAR}-12-31`) + 86_400_000;
 
 /** A bar that breaks one of the rules of `validateBar`; `where` is file:line or SYMBOL@ISO-time. */
 export class BarValidationError extends SysError {
@@ -49,30 +68,36 @@ export function barProblem(bar: Bar, previousStartMs?: number): BarProblem | und
   // Fast accept: one chain of comparisons that is false for NaN, so a good bar costs a few nanoseconds
   // (ingest runs this per bar). Anything it does not accept goes through the rules below to be named.
   if (
-    low > 0 &&
+    low >= MIN_PRICE &&
     low <= open &&
     open <= high &&
     low <= close &&
     close <= high &&
-    high < Number.POSITIVE_INFINITY &&
+    high <= MAX_PRICE &&
     volume >= 0 &&
-    volume <= Number.MAX_SAFE_INTEGER &&
+    volume <= MAX_VOLUME &&
     Math.floor(volume) === volume &&
-    startMs <= Number.MAX_SAFE_INTEGER &&
-    startMs >= -Number.MAX_SAFE_INTEGER &&
+    startMs >= MIN_BAR_START_MS &&
+    startMs < END_BAR_START_MS &&
     Math.floor(startMs / MINUTE_MS) * MINUTE_MS === startMs &&
-    (previousStartMs === undefined || startMs > previousStartMs) &&
-    typeof symbol === 'string' &&
-    symbol.length > 0
+    // A previous start means this symbol's earlier bar passed, name included: the rule is checked once.
+    (previousStartMs === undefined ? isSymbol(symbol) : startMs > previousStartMs)
   ) {
     return undefined;
   }
-  if (typeof symbol !== 'string' || symbol.length === 0) return ['symbol', 'the symbol is empty'];
+  const badSymbol = previousStartMs === undefined ? symbolProblem(symbol) : undefined;
+  if (badSymbol !== undefined) return ['symbol rule', badSymbol];
   if (!(Number.isFinite(open) && Number.isFinite(high) && Number.isFinite(low) && Number.isFinite(close))) {
     return ['finite prices', `open ${open}, high ${high}, low ${low}, close ${close}`];
   }
   if (!(open > 0 && high > 0 && low > 0 && close > 0)) {
     return ['prices > 0', `open ${open}, high ${high}, low ${low}, close ${close}`];
+  }
+  if (!(low >= MIN_PRICE && high <= MAX_PRICE)) {
+    return [
+      `${MIN_PRICE} <= prices <= ${MAX_PRICE}`,
+      `open ${open}, high ${high}, low ${low}, close ${close} (bounded so every derived figure stays finite)`,
+    ];
   }
   if (!(low <= high)) return ['low <= high', `high ${high} is below low ${low}`];
   if (!(low <= open && open <= high))
@@ -82,8 +107,17 @@ export function barProblem(bar: Bar, previousStartMs?: number): BarProblem | und
   if (!(Number.isSafeInteger(volume) && volume >= 0)) {
     return ['integer volume >= 0', `volume ${volume} is not a whole number of shares >= 0`];
   }
+  if (volume > MAX_VOLUME) {
+    return [`volume <= ${MAX_VOLUME}`, `volume ${volume} is above ${MAX_VOLUME} shares in one minute`];
+  }
   if (!Number.isSafeInteger(startMs) || startMs % MINUTE_MS !== 0) {
     return ['start on a whole minute', `start ${describeMs(startMs)} is not on a minute boundary`];
+  }
+  if (!(startMs >= MIN_BAR_START_MS && startMs < END_BAR_START_MS)) {
+    return [
+      `start in ${CALENDAR_FIRST_YEAR}-${CALENDAR_LAST_YEAR}`,
+      `start ${describeMs(startMs)} is outside the calendar (New York dates ${CALENDAR_FIRST_YEAR}-01-01 to ${CALENDAR_LAST_YEAR}-12-31)`,
+    ];
   }
   if (previousStartMs !== undefined && !(startMs > previousStartMs)) {
     return [
@@ -97,8 +131,9 @@ export function barProblem(bar: Bar, previousStartMs?: number): BarProblem | und
 }
 
 /**
- * The one validation of a bar, used by every source and the store: a non-empty symbol, finite prices > 0,
- * low <= open, close <= high, an integer volume >= 0, a start on a whole minute and, when
+ * The one validation of a bar, used by every source and the store: a symbol that follows the symbol rule,
+ * prices in [MIN_PRICE, MAX_PRICE], low <= open, close <= high, an integer volume in [0, MAX_VOLUME], a start
+ * on a whole minute inside the calendar's years (2000-2100, New York) and, when
  * `previousStartMs` is given (the same symbol's last bar), a start after it. Returns the bar unchanged;
  * throws BarValidationError naming `where` and the rule.
  */

@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { SysError } from '@sys/core';
 import { type Bar, BarSequenceValidator, BarValidationError } from './bar.js';
-import { CsvFormatError, type ParquetFormatError } from './errors.js';
+import { BarFileError, CsvFormatError, type ParquetFormatError } from './errors.js';
 import { fastDecimal, NumberFieldError, parseNumberField } from './numbers.js';
+import { quoteInput } from './quote.js';
 import {
   type BarQuery,
   type BarSource,
@@ -40,6 +42,14 @@ export interface BarBatch {
 }
 
 const REQUIRED = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const;
+/**
+ * Longest line (or quoted record) read, in characters. A bar row is under a hundred; past this the file is
+ * not a bar file (a 50 MB file with no line break), and reading on would only buffer it whole.
+ */
+export const MAX_LINE_CHARS = 64 * 1024;
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
 const SYMBOL_IN_NAME = /^([A-Z][A-Z0-9.-]*)(?:_|$)/;
 
 interface Layout {
@@ -61,20 +71,11 @@ export function symbolFromFileName(path: string): string | undefined {
 }
 
 function readHeader(file: string, line: string): Layout {
-  const names = line
-    .replace(/^\uFEFF/, '')
-    .split(',')
-    .map((n) =>
-      n
-        .trim()
-        .replace(/^"(.*)"$/, '$1')
-        .toLowerCase(),
-    );
+  const names = splitRecord(line.replace(/^\uFEFF/, ''), file, 1).map((n) => n.trim().toLowerCase());
   const index = (name: string): number => names.indexOf(name);
   const seen = new Set<string>();
   for (const n of names) {
-    if (seen.has(n))
-      throw new CsvFormatError(file, 1, `column ${JSON.stringify(n)} appears twice in the header`);
+    if (seen.has(n)) throw new CsvFormatError(file, 1, `column ${quoteInput(n)} appears twice in the header`);
     seen.add(n);
   }
   const missing = REQUIRED.filter((n) => index(n) < 0);
@@ -83,7 +84,7 @@ function readHeader(file: string, line: string): Layout {
       file,
       1,
       `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; the header must name ` +
-        `${REQUIRED.join(',')} (and optionally symbol), found ${JSON.stringify(line)}`,
+        `${REQUIRED.join(',')} (and optionally symbol), found ${quoteInput(line)}`,
     );
   }
   return {
@@ -109,6 +110,81 @@ function numberAt(row: string, bounds: Int32Array, column: number, name: string)
   const end = bounds[2 * column + 1] ?? 0;
   const fast = fastDecimal(row, start, end);
   return !Number.isNaN(fast) ? fast : parseNumberField(unquote(row.slice(start, end)), name);
+}
+
+/**
+ * The fields of one record by RFC 4180: a field in double quotes may hold commas, line breaks and `""` (one
+ * quote); blanks around a field are kept for the caller to trim. Throws CsvFormatError on a stray quote.
+ */
+export function splitRecord(record: string, file: string, line: number): string[] {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let start = i;
+    while (start < record.length && (record.charCodeAt(start) === 32 || record.charCodeAt(start) === 9))
+      start++;
+    if (record.charCodeAt(start) === QUOTE) {
+      let value = '';
+      let j = start + 1;
+      for (;;) {
+        const close = record.indexOf('"', j);
+        if (close < 0)
+          throw new CsvFormatError(file, line, 'a quoted field is not closed (a `"` is missing)');
+        value += record.slice(j, close);
+        if (record.charCodeAt(close + 1) === QUOTE) {
+          value += '"';
+          j = close + 2;
+        } else {
+          j = close + 1;
+          break;
+        }
+      }
+      while (j < record.length && (record.charCodeAt(j) === 32 || record.charCodeAt(j) === 9)) j++;
+      if (j < record.length && record.charCodeAt(j) !== 44) {
+        throw new CsvFormatError(
+          file,
+          line,
+          `text after the closing quote of field ${fields.length + 1}; a quote inside a quoted field is written twice ("")`,
+        );
+      }
+      fields.push(value);
+      if (j >= record.length) return fields;
+      i = j + 1;
+    } else {
+      const comma = record.indexOf(',', i);
+      const end = comma < 0 ? record.length : comma;
+      const value = record.slice(i, end);
+      if (value.includes('"')) {
+        throw new CsvFormatError(
+          file,
+          line,
+          `a quote inside unquoted field ${fields.length + 1}; quote the whole field and double the quotes inside`,
+        );
+      }
+      fields.push(value);
+      if (comma < 0) return fields;
+      i = comma + 1;
+    }
+  }
+}
+
+/** True when the double quotes of `text` are balanced, so a quoted field does not go on past its end. */
+function quotesClosed(text: string): boolean {
+  let open = false;
+  for (let at = text.indexOf('"'); at >= 0; at = text.indexOf('"', at + 1)) open = !open;
+  return !open;
+}
+
+/**
+ * The line break of a file, from its first one: LF (CRLF counts as LF, its CR is dropped) or a lone CR (old
+ * Mac exports). Undecided (0) while the text seen has no break, or ends in a CR that an LF may follow.
+ */
+function lineBreakOf(text: string, final: boolean): number {
+  const lf = text.indexOf('\n');
+  const cr = text.indexOf('\r');
+  if (cr < 0 || (lf >= 0 && lf <= cr + 1)) return lf >= 0 ? LF : 0;
+  if (cr === text.length - 1 && !final) return 0;
+  return CR;
 }
 
 /** A field without surrounding blanks or double quotes. */
@@ -148,6 +224,28 @@ export async function* readCsvBatches(
     else options.onBadRow(line, error);
   };
 
+  // A row with quotes, read by the RFC 4180 splitter (the fast path below only splits on commas).
+  const quotedRow = (text: string, line: number, l: Layout): Bar => {
+    const fields = splitRecord(text, file, line);
+    if (fields.length !== l.width) {
+      throw new CsvFormatError(
+        file,
+        line,
+        `expected ${l.width} fields as in the header, found ${fields.length}`,
+      );
+    }
+    const field = (column: number): string => (fields[column] ?? '').trim();
+    return {
+      symbol: l.symbol < 0 ? fixedSymbol : field(l.symbol),
+      startMs: timestamps.read(field(l.timestamp)),
+      open: parseNumberField(field(l.open), 'open'),
+      high: parseNumberField(field(l.high), 'high'),
+      low: parseNumberField(field(l.low), 'low'),
+      close: parseNumberField(field(l.close), 'close'),
+      volume: parseNumberField(field(l.volume), 'volume'),
+    };
+  };
+
   const row = (text: string, line: number): void => {
     if (layout === undefined) {
       layout = readHeader(file, text);
@@ -158,7 +256,8 @@ export async function* readCsvBatches(
           throw new CsvFormatError(
             file,
             1,
-            'no symbol column and no symbol in the file name (like AAPL_2025-07-02.csv); pass the symbol option',
+            'no symbol column and no symbol in the file name (like AAPL_2025-07-02.csv); name it ' +
+              '(`--symbol AAPL` for `sys data import`, option `symbol` in the API)',
           );
         }
         fixedSymbol = symbol;
@@ -168,6 +267,13 @@ export async function* readCsvBatches(
     rowsRead++;
     let bar: Bar;
     try {
+      if (text.indexOf('"') >= 0) {
+        bar = quotedRow(text, line, layout);
+        validator.checkAt(bar, prefix, line);
+        bars.push(bar);
+        lines.push(line);
+        return;
+      }
       // Field bounds in one pass, no split: a row costs its Bar and one timestamp substring.
       let count = 0;
       let from = 0;
@@ -216,32 +322,84 @@ export async function* readCsvBatches(
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   const decoder = new StringDecoder('utf8');
   let rest = '';
+  let lineBreak = 0;
+  // A record whose quoted field holds line breaks: its text so far and the line it started on.
+  let open: string | undefined;
+  let openLine = 0;
+  const tooLong = (line: number): CsvFormatError =>
+    new CsvFormatError(
+      file,
+      line,
+      `line longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters (a bar row is under 100); ` +
+        'is this a CSV file of bars, with line breaks?',
+    );
+  const record = (text: string): void => {
+    lineNo++;
+    let full = text;
+    let at = lineNo;
+    if (open !== undefined) {
+      full = `${open}\n${text}`;
+      at = openLine;
+    } else if (text.length === 0) return;
+    if (full.indexOf('"') >= 0 && !quotesClosed(full)) {
+      if (full.length > MAX_LINE_CHARS) throw tooLong(at);
+      open = full;
+      openLine = at;
+      return;
+    }
+    open = undefined;
+    row(full, at);
+  };
   try {
-    for await (const chunk of stream) {
-      const text = rest + decoder.write(chunk as Buffer);
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', start);
-        if (nl < 0) break;
-        lineNo++;
-        const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        if (end > start) row(text.slice(start, end), lineNo);
-        start = nl + 1;
-        if (failure !== undefined) break;
+    try {
+      for await (const chunk of stream) {
+        const text = rest + decoder.write(chunk as Buffer);
+        if (lineBreak === 0) lineBreak = lineBreakOf(text, false);
+        let start = 0;
+        if (lineBreak !== 0) {
+          const sep = lineBreak === LF ? '\n' : '\r';
+          for (;;) {
+            const nl = text.indexOf(sep, start);
+            if (nl < 0) break;
+            const end = lineBreak === LF && nl > start && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+            record(text.slice(start, end));
+            start = nl + 1;
+            if (failure !== undefined) break;
+          }
+        }
+        rest = text.slice(start);
+        if (rest.length > MAX_LINE_CHARS) throw tooLong(lineNo + 1);
+        if (failure !== undefined || bars.length >= batchRows) {
+          yield { bars, lines, rowsRead };
+          bars = [];
+          lines = [];
+          if (failure !== undefined) throw failure;
+        }
       }
-      rest = text.slice(start);
-      if (failure !== undefined || bars.length >= batchRows) {
-        yield { bars, lines, rowsRead };
-        bars = [];
-        lines = [];
-        if (failure !== undefined) throw failure;
-      }
+    } catch (error) {
+      // The stream's own errors (a directory, a missing or unreadable file) name no path: say which.
+      if (!(error instanceof Error) || error instanceof SysError) throw error;
+      if (typeof (error as NodeJS.ErrnoException).code !== 'string') throw error;
+      throw BarFileError.from(file, error);
     }
   } finally {
     stream.destroy();
   }
   rest += decoder.end();
-  if (rest.length > 0) {
+  if (lineBreak === 0) lineBreak = lineBreakOf(rest, true);
+  if (lineBreak === CR && rest.length > 0 && failure === undefined) {
+    // A lone-CR file: the chunk loop left its last lines (or all of them, in a small file) here.
+    const parts = rest.split('\r');
+    rest = parts.pop() ?? '';
+    for (const part of parts) {
+      record(part);
+      if (failure !== undefined) break;
+    }
+  }
+  if (failure === undefined && open !== undefined) {
+    throw new CsvFormatError(file, openLine, 'a quoted field is not closed before the end of the file');
+  }
+  if (failure === undefined && rest.length > 0) {
     lineNo++;
     if (layout === undefined) {
       row(rest, lineNo);

@@ -19,6 +19,31 @@ export class CsvFormatError extends SysError {
   }
 }
 
+/** A bar file that cannot be opened or read at all (missing, a directory, unreadable); names the path. */
+export class BarFileError extends SysError {
+  /** The path as given. */
+  readonly file: string;
+
+  constructor(file: string, reason: string, options?: { cause?: unknown }) {
+    super('BAR_FILE', `${file}: ${reason}`, options);
+    this.file = file;
+  }
+
+  /** The error of a failed open or read (ENOENT, EISDIR, EACCES …) as a BarFileError naming `file`. */
+  static from(file: string, cause: unknown): BarFileError {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const reason =
+      code === 'EISDIR'
+        ? 'is a directory, not a bar file; name the files in it (or `sys data import DIR` imports every .csv and .parquet file of it)'
+        : code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : `cannot read (${(cause as Error).message})`;
+    return new BarFileError(file, reason, { cause });
+  }
+}
+
 /** A Parquet file that cannot be read as bars (missing column, unsupported column type, bad value). */
 export class ParquetFormatError extends SysError {
   /** The file as it was given. */

@@ -1,3 +1,5 @@
+import { quoteInput } from './quote.js';
+
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const SPECIAL = /^([+-]?)(nan|inf|infinity)$/i;
 
@@ -36,7 +38,7 @@ export function parseNumberField(text: string, column: string): number {
     if (special[2]?.toLowerCase() === 'nan') return Number.NaN;
     return special[1] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   }
-  throw new NumberFieldError(`${column} ${JSON.stringify(text)} is not a number`);
+  throw new NumberFieldError(`${column} ${quoteInput(text)} is not a number`);
 }
 
 const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);

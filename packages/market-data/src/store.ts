@@ -1,10 +1,11 @@
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DOUBLE, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, INTEGER } from '@duckdb/node-api';
+import { SysError } from '@sys/core';
 import { addDays, type IsoDate, nyDateOf, nyMidnightMs } from '@sys/market-time';
 import type { Bar } from './bar.js';
 import { type BadRowError, type BarBatch, type ReadBarsOptions, readCsvBatches } from './csv-reader.js';
-import { BarConflictError, StoreError } from './errors.js';
+import { BarConflictError, BarFileError, StoreError } from './errors.js';
 import { readParquetBatches } from './parquet-reader.js';
 import { type BarQuery, type BarSource, resolveQuery } from './source.js';
 
@@ -31,6 +32,11 @@ export interface ImportReport {
   readonly replaced: number;
   /** Rows left out (only with `skipBad`), with why. */
   readonly skipped: { line: number; reason: string }[];
+  /**
+   * Why the file was refused, when it was (only `importPath` on a directory reports this instead of
+   * throwing, so that every file is tried); nothing of a refused file is stored.
+   */
+  readonly error?: SysError;
 }
 
 /** Stored bars of one symbol. */
@@ -55,6 +61,34 @@ export interface BarStoreOptions {
    * large import cached up to this limit, so it is what bounds the store's share of RSS.
    */
   memoryLimit?: string;
+  /**
+   * Open the store read-only (DuckDB's READ_ONLY access mode): a store file without write permission can be
+   * read, and nothing is written. Imports fail. Default false.
+   */
+  readOnly?: boolean;
+  /**
+   * Create the store (and its directories) when there is no file at the path. Default true; commands that
+   * only read pass false, so a mistyped path says "no store at PATH" instead of making an empty store.
+   */
+  create?: boolean;
+}
+
+/** Error codes of a file's own problems: importing a directory reports them per file and goes on. */
+const FILE_REFUSALS = new Set(['CSV_FORMAT', 'PARQUET_FORMAT', 'BAR_INVALID', 'BAR_CONFLICT', 'BAR_FILE']);
+
+/** What a DuckDB database file starts with: 8 bytes of checksum, then this. */
+const DUCKDB_MAGIC = 'DUCK';
+
+/** Reads the head of an existing file to tell a DuckDB database from anything else (CSV, Parquet …). */
+function looksLikeDuckDb(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(12);
+    const n = readSync(fd, head, 0, 12, 0);
+    return n === 12 && head.toString('latin1', 8, 12) === DUCKDB_MAGIC;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const SCHEMA_VERSION = '1';
@@ -97,6 +131,23 @@ function isParquet(file: string): boolean {
   return /\.parquet$/i.test(file);
 }
 
+/**
+ * The import's first error with the failures of its clean-up added: a SysError keeps its class and code
+ * (its message gains the note); any other error (DuckDB's own, e.g. a full disk) becomes a StoreError naming
+ * the store and the file, with the original as its cause.
+ */
+function withCleanup(store: string, file: string, error: unknown, cleanup: readonly string[]): unknown {
+  const note = cleanup.length === 0 ? '' : `; ${cleanup.join('; ')}`;
+  if (error instanceof SysError) {
+    if (note !== '') error.message += note;
+    return error;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new StoreError(store, `importing ${file} failed: ${message}${note}; nothing of it was stored`, {
+    cause: error,
+  });
+}
+
 /** DuckDB counts and BIGINTs arrive as bigint; everything this store reads back fits a double. */
 function asNumber(value: unknown): number {
   return Number(value);
@@ -114,8 +165,10 @@ export class BarStore implements BarSource {
   readonly #connection: DuckDBConnection;
   readonly #mergeRows: number;
   readonly #windowRows: number;
+  readonly #readOnly: boolean;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #staging = false;
 
   private constructor(
     path: string,
@@ -128,18 +181,55 @@ export class BarStore implements BarSource {
     this.#connection = connection;
     this.#mergeRows = Math.max(1, options.mergeRows ?? MERGE_ROWS);
     this.#windowRows = Math.max(1, options.queryWindowRows ?? WINDOW_ROWS);
+    this.#readOnly = options.readOnly === true;
   }
 
-  /** Opens (creating if needed) the store at `path`, default `<cwd>/data/sys.duckdb`. */
+  /** True when the store was opened read-only. */
+  get readOnly(): boolean {
+    return this.#readOnly;
+  }
+
+  /**
+   * Opens the store at `path` (default `<cwd>/data/sys.duckdb`), creating it when there is no file there
+   * (unless `create: false`). A file that is not a DuckDB database (a CSV, a Parquet file) or a DuckDB
+   * database of another program is refused with StoreError and left exactly as it was.
+   */
   static async open(path: string = defaultStorePath(), options: BarStoreOptions = {}): Promise<BarStore> {
     const file = path === ':memory:' ? path : resolve(path);
+    const readOnly = options.readOnly === true;
+    if (file !== ':memory:') {
+      let exists = true;
+      try {
+        const stat = statSync(file);
+        if (!stat.isFile())
+          throw new StoreError(file, 'is not a file; name a store file such as ./data/sys.duckdb');
+        if (stat.size === 0)
+          throw new StoreError(file, 'is an empty file, not a sys bar store; nothing was changed');
+        if (!looksLikeDuckDb(file)) {
+          throw new StoreError(
+            file,
+            'is not a sys bar store (not a DuckDB database: a CSV or Parquet file is imported with ' +
+              '`sys data import FILE`, not opened as --db); nothing was changed',
+          );
+        }
+      } catch (error) {
+        if (error instanceof StoreError) throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw new StoreError(file, `cannot read (${(error as Error).message})`, { cause: error });
+        }
+        exists = false;
+      }
+      if (!exists && (options.create === false || readOnly)) {
+        throw new StoreError(file, 'no store at this path; `sys data import FILE --db PATH` creates one');
+      }
+    }
     let instance: DuckDBInstance;
     try {
-      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-      instance = await DuckDBInstance.create(
-        file,
-        options.memoryLimit === undefined ? undefined : { memory_limit: options.memoryLimit },
-      );
+      if (file !== ':memory:' && !readOnly) mkdirSync(dirname(file), { recursive: true });
+      const config: Record<string, string> = {};
+      if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+      if (readOnly) config.access_mode = 'READ_ONLY';
+      instance = await DuckDBInstance.create(file, config);
     } catch (cause) {
       throw new StoreError(file, `cannot open (${(cause as Error).message}); is another process using it?`, {
         cause,
@@ -147,23 +237,38 @@ export class BarStore implements BarSource {
     }
     const connection = await instance.connect();
     try {
-      await connection.run(`
-        CREATE TABLE IF NOT EXISTS store_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
-        INSERT OR IGNORE INTO store_info VALUES ('schema', '${SCHEMA_VERSION}');
-        CREATE TABLE IF NOT EXISTS bars (
-          symbol VARCHAR NOT NULL,
-          day DATE NOT NULL,
-          start_ms BIGINT NOT NULL,
-          open DOUBLE NOT NULL,
-          high DOUBLE NOT NULL,
-          low DOUBLE NOT NULL,
-          close DOUBLE NOT NULL,
-          volume BIGINT NOT NULL
-        );
-        CREATE TEMP TABLE stage (line DOUBLE, sym INTEGER, day INTEGER, start_ms DOUBLE,
-          open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE);
-        CREATE TEMP TABLE stage_symbols (sym INTEGER, symbol VARCHAR);
-      `);
+      const tables = new Set(
+        (
+          await connection.runAndReadAll(
+            `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'`,
+          )
+        )
+          .getRows()
+          .map((r) => String(r[0])),
+      );
+      if (!tables.has('store_info')) {
+        if (tables.size > 0 || readOnly) {
+          const held = tables.size === 0 ? 'no tables' : `tables ${[...tables].sort().join(', ')}`;
+          throw new StoreError(
+            file,
+            `is a DuckDB database but not a sys bar store (it holds ${held}); nothing was changed`,
+          );
+        }
+        await connection.run(`
+          CREATE TABLE store_info (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+          INSERT INTO store_info VALUES ('schema', '${SCHEMA_VERSION}');
+          CREATE TABLE bars (
+            symbol VARCHAR NOT NULL,
+            day DATE NOT NULL,
+            start_ms BIGINT NOT NULL,
+            open DOUBLE NOT NULL,
+            high DOUBLE NOT NULL,
+            low DOUBLE NOT NULL,
+            close DOUBLE NOT NULL,
+            volume BIGINT NOT NULL
+          );
+        `);
+      }
       const schema = (
         await connection.runAndReadAll(`SELECT value FROM store_info WHERE key = 'schema'`)
       ).getRows();
@@ -201,19 +306,38 @@ export class BarStore implements BarSource {
    */
   importFile(file: string, options: ImportOptions = {}): Promise<ImportReport> {
     this.#assertOpen();
+    if (this.#readOnly)
+      throw new StoreError(this.path, 'is open read-only; open it without readOnly to import');
     return this.#exclusive(() => this.#import(file, options));
   }
 
-  /** Imports a file, or every .csv and .parquet file of a directory (by name), each file in its own transaction. */
+  /**
+   * Imports a file, or every .csv and .parquet file of a directory (by name), each file in its own
+   * transaction. A single file that is refused throws. In a directory every file is tried: a file refused
+   * for its own content (a format error, a bad bar, a conflict, an unreadable file) is reported with its
+   * `error` and nothing of it stored; any other failure (a cancel, the disk) stops the import and throws.
+   */
   async importPath(fileOrDir: string, options: ImportOptions = {}): Promise<ImportReport[]> {
-    const files = statSync(fileOrDir).isDirectory()
-      ? readdirSync(fileOrDir)
-          .filter((name) => /\.(?:csv|parquet)$/i.test(name))
-          .sort()
-          .map((name) => join(fileOrDir, name))
-      : [fileOrDir];
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(fileOrDir).isDirectory();
+    } catch (cause) {
+      throw BarFileError.from(fileOrDir, cause);
+    }
+    if (!isDirectory) return [await this.importFile(fileOrDir, options)];
+    const files = readdirSync(fileOrDir)
+      .filter((name) => /\.(?:csv|parquet)$/i.test(name))
+      .sort()
+      .map((name) => join(fileOrDir, name));
     const reports: ImportReport[] = [];
-    for (const file of files) reports.push(await this.importFile(file, options));
+    for (const file of files) {
+      try {
+        reports.push(await this.importFile(file, options));
+      } catch (error) {
+        if (!(error instanceof SysError) || !FILE_REFUSALS.has(error.code)) throw error;
+        reports.push({ file, rowsRead: 0, inserted: 0, unchanged: 0, replaced: 0, skipped: [], error });
+      }
+    }
     return reports;
   }
 
@@ -235,6 +359,14 @@ export class BarStore implements BarSource {
       batches = readCsvBatches(file, readOptions);
     }
 
+    if (!this.#staging) {
+      // Made on the first import, not at open: a read-only store (or one only read) needs no stage.
+      await c.run(`
+        CREATE TEMP TABLE IF NOT EXISTS stage (line DOUBLE, sym INTEGER, day INTEGER, start_ms DOUBLE,
+          open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE);
+        CREATE TEMP TABLE IF NOT EXISTS stage_symbols (sym INTEGER, symbol VARCHAR);`);
+      this.#staging = true;
+    }
     await c.run('DELETE FROM temp.stage; DELETE FROM temp.stage_symbols;');
     const appender = await c.createAppender('stage', 'main', 'temp');
     const symbolIds = new Map<string, number>();
@@ -301,12 +433,23 @@ export class BarStore implements BarSource {
       appenderOpen = false;
       await c.run('COMMIT');
     } catch (error) {
+      // The first error is the one to report: a failing clean-up (a full disk often fails the ROLLBACK
+      // too) is added to it, never put in its place.
+      const cleanup: string[] = [];
       if (appenderOpen) {
-        appender.clear();
-        appender.closeSync();
+        try {
+          appender.clear();
+          appender.closeSync();
+        } catch (e) {
+          cleanup.push(`closing the stage also failed: ${(e as Error).message}`);
+        }
       }
-      await c.run('ROLLBACK');
-      throw error;
+      try {
+        await c.run('ROLLBACK');
+      } catch (e) {
+        cleanup.push(`the rollback also failed: ${(e as Error).message}`);
+      }
+      throw withCleanup(this.path, file, error, cleanup);
     } finally {
       reader?.closeSync();
     }

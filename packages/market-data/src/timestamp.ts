@@ -1,4 +1,5 @@
 import { UnknownZoneError } from './errors.js';
+import { quoteInput } from './quote.js';
 
 /** Why a timestamp was refused; the reader turns it into a located format error. */
 export class TimestampError extends Error {}
@@ -144,7 +145,7 @@ export function parseTimestamp(text: string, zone: ZoneResolver | undefined): nu
   const m = ISO.exec(text);
   if (m === null) {
     throw new TimestampError(
-      `timestamp ${JSON.stringify(text)} is neither ISO 8601 (e.g. 2025-07-02T13:30:00Z) nor epoch seconds/ms`,
+      `timestamp ${quoteInput(text)} is neither ISO 8601 (e.g. 2025-07-02T13:30:00Z) nor epoch seconds/ms`,
     );
   }
   const year = Number(m[1]);
@@ -154,8 +155,10 @@ export function parseTimestamp(text: string, zone: ZoneResolver | undefined): nu
   const minute = Number(m[5]);
   const second = m[6] === undefined ? 0 : Number(m[6]);
   const fraction = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
-  const wallDay = Date.UTC(year, month - 1, day);
-  const check = new Date(wallDay);
+  // Date.UTC reads years 0-99 as 1900-1999; setUTCFullYear takes the year as written.
+  const check = new Date(0);
+  check.setUTCFullYear(year, month - 1, day);
+  const wallDay = check.getTime();
   if (
     month < 1 ||
     month > 12 ||
@@ -165,7 +168,7 @@ export function parseTimestamp(text: string, zone: ZoneResolver | undefined): nu
     minute > 59 ||
     second > 59
   ) {
-    throw new TimestampError(`timestamp ${JSON.stringify(text)} is not a real date and time`);
+    throw new TimestampError(`timestamp ${quoteInput(text)} is not a real date and time`);
   }
   const wallMs = wallDay + ((hour * 60 + minute) * 60 + second) * 1000 + fraction;
   if (m[8] !== undefined) return wallMs;
@@ -173,14 +176,14 @@ export function parseTimestamp(text: string, zone: ZoneResolver | undefined): nu
     const offsetH = Number(m[10]);
     const offsetM = m[11] === undefined ? 0 : Number(m[11]);
     if (offsetH > 23 || offsetM > 59)
-      throw new TimestampError(`timestamp ${JSON.stringify(text)} has a bad offset`);
+      throw new TimestampError(`timestamp ${quoteInput(text)} has a bad offset`);
     const offsetMs = (offsetH * 60 + offsetM) * 60_000;
     return m[9] === '+' ? wallMs - offsetMs : wallMs + offsetMs;
   }
   if (zone === undefined) {
     throw new TimestampError(
-      `timestamp ${JSON.stringify(text)} has no zone or offset; add one (Z, +00:00) or name the zone the file ` +
-        'is written in (option zone, e.g. "America/New_York")',
+      `timestamp ${quoteInput(text)} has no zone or offset; add one (Z, +00:00) or name the zone the file ` +
+        'is written in (`--zone America/New_York` for `sys data import`, option `zone` in the API)',
     );
   }
   return zone.toEpochMs(wallMs);

@@ -1,4 +1,5 @@
 import { SysError } from '@sys/core';
+import { symbolProblem } from '@sys/market-data';
 /** A bar outside the trading day being held (before its pre-market or after its post-market). */
 export class SessionDayError extends SysError {
   constructor(where: string, detail: string) {
@@ -19,9 +20,9 @@ export class UnknownSymbolError extends SysError {
   }
 }
 
-/** A symbol name that is empty or not a string. */
+/** A symbol name that breaks the one symbol rule of @sys/market-data. */
 export class SymbolNameError extends SysError {
   constructor(symbol: unknown) {
-    super('SYMBOL_NAME', `a symbol must be 1 to 64 characters without spaces, got ${JSON.stringify(symbol)}`);
+    super('SYMBOL_NAME', symbolProblem(symbol) ?? `invalid symbol ${String(symbol)}`);
   }
 }

@@ -1,5 +1,5 @@
 import { JsonMemo, type Serializable, setOwn, type ToJsonOptions } from '@sys/core';
-import type { Bar } from '@sys/market-data';
+import { type Bar, isSymbol } from '@sys/market-data';
 import { formatNyTime, type IsoDate, NyseCalendar, nyDateOf, type SessionWindow } from '@sys/market-time';
 import { SessionDayError, SymbolNameError, UnknownSymbolError } from './errors.js';
 import { SymbolSessionData, type SymbolSessionOptions } from './symbol-session.js';
@@ -19,7 +19,6 @@ export interface SessionDataOptions extends SymbolSessionOptions {
   calendar?: NyseCalendar;
 }
 
-const SYMBOL_NAME = /^\S{1,64}$/;
 const PLAIN: ToJsonOptions = Object.freeze({ debug: false });
 const DEBUG: ToJsonOptions = Object.freeze({ debug: true });
 
@@ -80,7 +79,7 @@ export class SessionData implements Serializable<SessionDataJson> {
 
   /** Adds a symbol (or returns it when present); it joins the current trading day. */
   addSymbol(symbol: string): SymbolSessionData {
-    if (typeof symbol !== 'string' || !SYMBOL_NAME.test(symbol)) throw new SymbolNameError(symbol);
+    if (!isSymbol(symbol)) throw new SymbolNameError(symbol);
     let s = this.#symbols.get(symbol);
     if (s === undefined) {
       s = new SymbolSessionData(symbol, this.#options);

@@ -348,14 +348,14 @@ describe('SessionData', () => {
     expect(sym(sd).historical_summary).toMatchObject({ loaded: false, bar_counts: { '1m': 0 } });
   });
 
-  it('a symbol named __proto__ is a key like any other', () => {
+  it('names of Object.prototype (__proto__, constructor, toString) break the symbol rule and are refused (issue 20 item 2)', () => {
     const sd = new SessionData({ calendar });
-    sd.addSymbol('__proto__');
-    sd.addSymbol('T');
-    const symbols = sd.toJson().symbols;
-    expect(Object.keys(symbols)).toEqual(['__proto__', 'T']);
-    expect(Object.getPrototypeOf(symbols)).toBe(Object.prototype);
-    expect(JSON.stringify(symbols)).toContain('"__proto__":{"symbol":"__proto__"');
+    for (const name of ['__proto__', 'constructor', 'toString', 'BRK B', 'A'.repeat(65), 'CAF\uFFFD']) {
+      expect(() => sd.addSymbol(name)).toThrow(SymbolNameError);
+    }
+    expect(() => sd.addSymbol('__proto__')).toThrow(/symbol "__proto__" is not valid/);
+    sd.addSymbol('BRK.B');
+    expect(Object.keys(sd.toJson().symbols)).toEqual(['BRK.B']);
   });
 
   it('removing a symbol removes it from the JSON', () => {

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { SysError } from '@sys/core';
+import { symbolProblem } from '@sys/market-data';
 import { samplePath } from '@sys/market-data/samples';
 import {
+  CALENDAR_FIRST_YEAR,
+  CALENDAR_LAST_YEAR,
   InvalidSpeedError,
   type IsoDate,
   NyseCalendar,
@@ -33,14 +36,26 @@ export class ConfigError extends SysError {
   }
 }
 
-const isoDate = z.string().refine((s) => {
-  try {
-    parseIsoDate(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'expected a calendar date "YYYY-MM-DD"');
+const isoDate = z
+  .string()
+  .refine((s) => {
+    try {
+      parseIsoDate(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'expected a calendar date "YYYY-MM-DD"')
+  .refine((s) => {
+    const year = Number(s.slice(0, 4));
+    return year >= CALENDAR_FIRST_YEAR && year <= CALENDAR_LAST_YEAR;
+  }, `outside the calendar: it covers ${CALENDAR_FIRST_YEAR}-01-01 to ${CALENDAR_LAST_YEAR}-12-31`);
+
+/** A symbol by the one symbol rule of @sys/market-data (the rule bar imports follow too). */
+const symbol = z.string().superRefine((s, ctx) => {
+  const problem = symbolProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const speed = z.union([z.number(), z.string()]).transform((value, ctx): Speed => {
   try {
@@ -73,9 +88,7 @@ const source = z.discriminatedUnion('type', [
 ]);
 
 const schema = z.strictObject({
-  symbols: z
-    .array(z.string().regex(/^\S{1,64}$/, 'expected a symbol: 1 to 64 characters, no spaces'))
-    .min(1, 'expected at least one symbol'),
+  symbols: z.array(symbol).min(1, 'expected at least one symbol'),
   source: source.default({ type: 'store' }),
   backtest: z.strictObject({ start_date: isoDate, end_date: isoDate }).optional(),
   speed: speed.default('max'),
@@ -172,7 +185,8 @@ export async function loadConfig(file: string): Promise<SessionConfig> {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A BOM is how some editors mark UTF-8; the CSV reader accepts it, so does this.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new ConfigError([{ path: '', message: `not JSON: ${(e as Error).message}` }], file);
   }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ArgumentError,
   type Json,
   JsonMemo,
   type LifecycleState,
@@ -23,6 +24,9 @@ import {
 import { SystemStateError } from './errors.js';
 import { createRun } from './runs.js';
 import type { SystemJson, SystemManagerJson } from './wire.js';
+
+/** Longest wait Node's timers take (2^31-1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Where the system is in its life (the kernel's lifecycle, from `stopped`). */
 export type SystemState = Exclude<LifecycleState, 'created'>;
@@ -340,6 +344,10 @@ export class SystemManager implements Serializable {
     options: { debug?: boolean; intervalMs?: number; signal?: AbortSignal } = {},
   ): AsyncGenerator<Envelope> {
     const intervalMs = options.intervalMs ?? 1000;
+    // Node's timers cannot wait longer than 2^31-1 ms: past it they fire at once, in a busy loop.
+    if (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > MAX_TIMER_MS) {
+      throw new ArgumentError('intervalMs', intervalMs, `a whole number of ms from 1 to ${MAX_TIMER_MS}`);
+    }
     const { signal } = options;
     while (signal?.aborted !== true) {
       const over = this.#state === 'stopped' || this.#state === 'error';

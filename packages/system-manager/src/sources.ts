@@ -12,7 +12,8 @@ export async function openSource(config: SessionConfig, calendar: NyseCalendar):
   switch (s.type) {
     case 'store': {
       const { BarStore, defaultStorePath } = await import('@sys/market-data/duckdb');
-      return BarStore.open(s.path ?? defaultStorePath());
+      // Only `data import` creates a store; a session reads one, read-only, or says there is none.
+      return BarStore.open(s.path ?? defaultStorePath(), { readOnly: true, create: false });
     }
     case 'csv': {
       const { CsvBarSource } = await import('@sys/market-data/csv');
