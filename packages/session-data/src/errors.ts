@@ -25,3 +25,10 @@ export class SymbolNameError extends SysError {
     super('SYMBOL_NAME', `a symbol must be 1 to 64 characters without spaces, got ${JSON.stringify(symbol)}`);
   }
 }
+
+/** The same indicator (same name, parameters and interval) declared twice for one symbol. */
+export class IndicatorDeclarationError extends SysError {
+  constructor(symbol: string, key: string) {
+    super('INDICATOR_DECLARATION', `${symbol}: indicator ${key} is declared twice; declare each once`);
+  }
+}
