@@ -53,10 +53,8 @@ const TEN: readonly IndicatorSpec[] = [
 /** Every indicator of the package, once, for the per-update figure. */
 const ALL: readonly IndicatorSpec[] = [...TEN, { name: 'obv' }, { name: 'donchian', period: 20 }];
 
-function minuteBatches(
-  day: SyntheticDay,
-): { bars: readonly OhlcvBar[] & readonly import('@sys/market-data').Bar[]; endMs: number }[] {
-  const out: { bars: import('@sys/market-data').Bar[]; endMs: number }[] = [];
+function minuteBatches(day: SyntheticDay): { bars: Bar[]; endMs: number }[] {
+  const out: { bars: Bar[]; endMs: number }[] = [];
   for (const bar of day.all) {
     const last = out[out.length - 1];
     if (last !== undefined && last.endMs === bar.startMs + MINUTE_MS) last.bars.push(bar);
