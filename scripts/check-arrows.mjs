@@ -44,7 +44,15 @@ export const ORDER = [
 export const ONLY = { client: ['core', 'diff-tracker'] };
 
 /** Packages whose main entry must not load I/O, in any app or a browser. */
-export const PURE = ['core', 'diff-tracker', 'market-time', 'market-data', 'session-data', 'threads'];
+export const PURE = [
+  'core',
+  'diff-tracker',
+  'market-time',
+  'market-data',
+  'indicators',
+  'session-data',
+  'threads',
+];
 
 /** Packages that wire adapters and must load them lazily, with `await import()`. */
 export const LAZY_ADAPTERS = ['system-manager'];

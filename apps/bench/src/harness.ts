@@ -1,7 +1,7 @@
 import { Bench } from 'tinybench';
 
 /** What a row's number counts; decides formatting and the word for its ratio. */
-export type Unit = 'ms' | 'bytes' | 'bars/s' | 'B/bar' | 'ratio' | 'count';
+export type Unit = 'ms' | 'ns/bar' | 'bytes' | 'bars/s' | 'B/bar' | 'ratio' | 'count';
 
 /** Which direction of a number is the good one. */
 export type Better = 'lower' | 'higher';
@@ -213,6 +213,8 @@ export function formatValue(value: number | null, unit: Unit): string {
   switch (unit) {
     case 'ms':
       return value >= 1000 ? `${sig(value / 1000)} s` : `${sig(value)} ms`;
+    case 'ns/bar':
+      return `${sig(value)} ns/bar`;
     case 'bytes':
       if (value >= 1024 * 1024) return `${sig(value / 1024 / 1024)} MiB`;
       if (value >= 1024) return `${sig(value / 1024)} KiB`;
@@ -230,6 +232,7 @@ export function formatValue(value: number | null, unit: Unit): string {
 
 const WORDS: Record<Unit, [better: string, worse: string]> = {
   ms: ['faster', 'slower'],
+  'ns/bar': ['faster', 'slower'],
   bytes: ['smaller', 'larger'],
   'B/bar': ['smaller', 'larger'],
   'bars/s': ['faster', 'slower'],

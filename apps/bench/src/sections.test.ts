@@ -5,6 +5,7 @@ import { runColumnar } from './sections/columnar.js';
 import { runDelta } from './sections/delta.js';
 import { runE2e, runSystem } from './sections/e2e.js';
 import { runFanout } from './sections/fanout.js';
+import { runIndicators } from './sections/indicators.js';
 import { runIngest } from './sections/ingest.js';
 import { runLoop } from './sections/loop.js';
 import { runServe } from './sections/serve.js';
@@ -115,6 +116,12 @@ describe('bench sections on tiny sizes', () => {
       }),
       6,
     );
+  });
+
+  it('8 indicators', async () => {
+    const s = await runIndicators({ symbols: 3, updateBars: 200, timing: once });
+    checkSection(s, 8);
+    expect(s.rows.map((r) => r.unit)).toEqual(['bars/s', 'bars/s', 'bars/s', 'ns/bar']);
   });
 
   it('7 replay loop', async () => {

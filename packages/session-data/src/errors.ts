@@ -26,3 +26,10 @@ export class SymbolNameError extends SysError {
     super('SYMBOL_NAME', symbolProblem(symbol) ?? `invalid symbol ${String(symbol)}`);
   }
 }
+
+/** The same indicator (same name, parameters and interval) declared twice for one symbol. */
+export class IndicatorDeclarationError extends SysError {
+  constructor(symbol: string, key: string) {
+    super('INDICATOR_DECLARATION', `${symbol}: indicator ${key} is declared twice; declare each once`);
+  }
+}

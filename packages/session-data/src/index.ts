@@ -1,5 +1,11 @@
 export { BarTable } from './bar-table.js';
-export { SessionDayError, SymbolNameError, UnknownSymbolError } from './errors.js';
+export {
+  IndicatorDeclarationError,
+  SessionDayError,
+  SymbolNameError,
+  UnknownSymbolError,
+} from './errors.js';
+export { type SessionIndicatorSpec, sessionIndicatorKey } from './indicators.js';
 export { SessionData, type SessionDataOptions, type SessionFields } from './session-data.js';
 export {
   DERIVED_INTERVALS,
@@ -20,6 +26,10 @@ export type {
   DerivedBarTableJson,
   GapJson,
   HistoricalSummaryJson,
+  IndicatorRowJson,
+  IndicatorSeriesJson,
+  IndicatorStateJson,
+  IndicatorsJson,
   MinuteBarTableJson,
   SessionDataJson,
   SessionJson,

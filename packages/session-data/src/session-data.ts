@@ -2,6 +2,7 @@ import { JsonMemo, type Serializable, setOwn, type ToJsonOptions } from '@sys/co
 import { type Bar, isSymbol } from '@sys/market-data';
 import { formatNyTime, type IsoDate, NyseCalendar, nyDateOf, type SessionWindow } from '@sys/market-time';
 import { SessionDayError, SymbolNameError, UnknownSymbolError } from './errors.js';
+import type { SessionIndicatorSpec } from './indicators.js';
 import { SymbolSessionData, type SymbolSessionOptions } from './symbol-session.js';
 import type { SessionDataJson, SessionJson, SessionSystemJson, SymbolJson } from './wire.js';
 
@@ -14,9 +15,11 @@ export interface SessionFields {
 }
 
 /** Options of SessionData. */
-export interface SessionDataOptions extends SymbolSessionOptions {
+export interface SessionDataOptions extends Omit<SymbolSessionOptions, 'indicators'> {
   /** The exchange calendar (to find a day's session windows). Default: a new NyseCalendar. */
   calendar?: NyseCalendar;
+  /** Indicators of every symbol, or a function giving each symbol's (none by default). */
+  indicators?: readonly SessionIndicatorSpec[] | ((symbol: string) => readonly SessionIndicatorSpec[]);
 }
 
 const PLAIN: ToJsonOptions = Object.freeze({ debug: false });
@@ -33,6 +36,7 @@ export class SessionData implements Serializable<SessionDataJson> {
   readonly #calendar: NyseCalendar;
   readonly #options: SymbolSessionOptions;
   readonly #now: () => number;
+  readonly #indicatorsOf: (symbol: string) => readonly SessionIndicatorSpec[];
   /**
    * The symbols of the last batch, by position: the engine hands over the same symbols in the same order
    * every minute, so a batch usually finds each bar's symbol here without a map lookup. Reused, never shrunk.
@@ -65,6 +69,8 @@ export class SessionData implements Serializable<SessionDataJson> {
     this.#calendar = options.calendar ?? new NyseCalendar();
     this.#options = { ...(options.now ? { now: options.now } : {}), onChange: this.#markDirty };
     this.#now = options.now ?? (() => performance.now());
+    const ind = options.indicators ?? [];
+    this.#indicatorsOf = typeof ind === 'function' ? ind : () => ind;
   }
 
   /** The calendar in use. */
@@ -82,7 +88,11 @@ export class SessionData implements Serializable<SessionDataJson> {
     if (!isSymbol(symbol)) throw new SymbolNameError(symbol);
     let s = this.#symbols.get(symbol);
     if (s === undefined) {
-      s = new SymbolSessionData(symbol, this.#options);
+      const indicators = this.#indicatorsOf(symbol);
+      s = new SymbolSessionData(
+        symbol,
+        indicators.length === 0 ? this.#options : { ...this.#options, indicators },
+      );
       s.reset(this.#window);
       this.#symbols.set(symbol, s);
       this.#list.push(s);

@@ -11,6 +11,7 @@ import {
 import { BarTable } from './bar-table.js';
 import { DerivedSeries } from './derived.js';
 import { SessionDayError } from './errors.js';
+import { type SessionIndicatorSpec, SymbolIndicators } from './indicators.js';
 import type {
   BarColumnsJson,
   BarCountsJson,
@@ -63,6 +64,8 @@ export interface SymbolSessionOptions {
   now?: () => number;
   /** Called after anything that can change this symbol's JSON (SessionData uses it to skip unchanged reads). */
   onChange?: () => void;
+  /** Indicators to keep for this symbol, fed by its closed bars (none by default). */
+  indicators?: readonly SessionIndicatorSpec[];
 }
 
 /**
@@ -155,11 +158,18 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   readonly #extendedJson = new JsonMemo<SymbolJson['extended_hours']>({ partsSealed: true });
   /** The memos of the debug parts, made at the first debug read: most symbols are never read with debug. */
   #debugMemos: DebugMemos | null = null;
+  /** The declared indicators, or null when none are (the ingest path then does nothing more). */
+  readonly #indicators: SymbolIndicators | null;
+  /** Regular 1m rows and finished derived bars already fed to the indicators. */
+  #fedMinutes = 0;
+  readonly #fedDerived = [0, 0, 0, 0];
 
   constructor(symbol: string, options: SymbolSessionOptions = {}) {
     this.symbol = symbol;
     this.#now = options.now ?? (() => performance.now());
     this.#onChange = options.onChange ?? null;
+    const specs = options.indicators ?? [];
+    this.#indicators = specs.length === 0 ? null : new SymbolIndicators(symbol, specs);
   }
 
   readonly #onChange: (() => void) | null;
@@ -216,6 +226,9 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     this.#low = Number.POSITIVE_INFINITY;
     this.#gaps = [];
     this.#expectedNextMs = window?.regularOpenMs ?? 0;
+    this.#indicators?.newDay();
+    this.#fedMinutes = 0;
+    this.#fedDerived.fill(0);
     if (this.#debugMemos !== null) {
       this.#debugMemos.minuteTable.clear();
       for (const t of this.#debugMemos.derivedTables) t.clear();
@@ -306,7 +319,46 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   /** `n` bars were stored. */
   #stored(n: number): void {
     this.#totalUpdates += n;
+    if (this.#indicators !== null) this.#feedMinutes(this.#indicators);
     this.#touch();
+  }
+
+  /** Feeds the regular 1m rows stored since the last call to the 1m indicators (a stored 1m bar is closed). */
+  #feedMinutes(ind: SymbolIndicators): void {
+    const r = this.#regular;
+    const n = r.length;
+    if (ind.feeds(0)) {
+      const { open, high, low, close, volume } = r;
+      for (let i = this.#fedMinutes; i < n; i++) {
+        ind.feed(
+          0,
+          r.timeAt(i),
+          open[i] as number,
+          high[i] as number,
+          low[i] as number,
+          close[i] as number,
+          volume[i] as number,
+          true,
+        );
+      }
+    }
+    this.#fedMinutes = n;
+  }
+
+  /** Feeds derived bars finished since the last call (never the forming one) to their indicators. */
+  #feedDerived(ind: SymbolIndicators): void {
+    for (let i = 0; i < this.#derived.length; i++) {
+      const d = this.#derived[i] as DerivedSeries;
+      let k = this.#fedDerived[i] as number;
+      if (k === d.length) continue;
+      if (ind.feeds(i + 1)) {
+        for (; k < d.length; k++) {
+          const b = d.bar(k);
+          ind.feed(i + 1, b[0], b[1], b[2], b[3], b[4], b[5], true);
+        }
+      }
+      this.#fedDerived[i] = d.length;
+    }
   }
 
   #appendAll(bars: readonly Bar[]): void {
@@ -384,7 +436,10 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     }
     this.#folded = r.length;
     const settled = this.#settle();
-    if (n > 0 || settled) this.#touch();
+    if (n > 0 || settled) {
+      if (this.#indicators !== null) this.#feedDerived(this.#indicators);
+      this.#touch();
+    }
     return n;
   }
 
@@ -396,6 +451,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     const settled = this.#folded === this.#regular.length && this.#settle();
     // Quality and the trailing gap follow market time by whole minutes: a new minute is a change.
     const elapsed = this.#elapsedMinutes();
+    if (settled && this.#indicators !== null) this.#feedDerived(this.#indicators);
     if (settled || elapsed !== this.#elapsedShown) {
       this.#touch();
       this.#elapsedShown = elapsed;
@@ -462,10 +518,36 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
         const iv = (DERIVED_INTERVALS[i] as readonly [Interval, number])[0];
         counts[iv] += s.length;
       });
+      if (this.#indicators !== null) this.#warmUp(this.#indicators, w, table, series);
       this.#historyDays.set(day, counts);
     }
     this.#historyVersion++;
     this.#touch();
+  }
+
+  /** Feeds one history day's regular bars, 1m and derived (all finished at its close), to the indicators. */
+  #warmUp(ind: SymbolIndicators, w: SessionWindow, table: BarTable, series: readonly DerivedSeries[]): void {
+    ind.historyDay(w.regularOpenMs);
+    const { times, open, high, low, close, volume } = table;
+    for (let i = 0; i < table.length; i++) {
+      ind.feed(
+        0,
+        times[i] as number,
+        open[i] as number,
+        high[i] as number,
+        low[i] as number,
+        close[i] as number,
+        volume[i] as number,
+        false,
+      );
+    }
+    series.forEach((s, i) => {
+      if (!ind.feeds(i + 1)) return;
+      for (let k = 0; k < s.length; k++) {
+        const b = s.bar(k);
+        ind.feed(i + 1, b[0], b[1], b[2], b[3], b[4], b[5], false);
+      }
+    });
   }
 
   /**
@@ -527,9 +609,11 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     if (!debug) return this.#coreJson();
     this.#debugMemos ??= new DebugMemos();
     // Every debug part changes only with the version, as the core does.
+    const indicators = this.#indicators;
     return {
       ...this.#json.get(undefined, this.#version, this.#build),
       current_bars: this.#currentBarsJson(),
+      ...(indicators === null ? {} : { indicator_series: indicators.seriesJson() }),
       historical_summary: this.#historyJsonPart(),
       performance: this.#performancePart(),
     };
@@ -628,6 +712,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
         pre_market_bars: pre,
         post_market_bars: post,
       })),
+      ...(this.#indicators === null ? {} : { indicators: this.#indicators.json() }),
     };
   }
 

@@ -115,8 +115,12 @@ export type SymbolJson = {
   readonly bars_updated: number;
   readonly time_range: { readonly first_bar: string | null; readonly last_bar: string | null };
   readonly extended_hours: { readonly pre_market_bars: number; readonly post_market_bars: number };
+  /** The declared indicators (only when some are declared for the symbol). */
+  readonly indicators?: IndicatorsJson;
   /** Debug only. */
   readonly current_bars?: CurrentBarsJson;
+  /** Debug only, with indicators declared: each one's series over today's closed bars. */
+  readonly indicator_series?: { readonly [key: string]: IndicatorSeriesJson };
   /** Debug only. */
   readonly historical_summary?: HistoricalSummaryJson;
   /** Debug only. */
@@ -143,4 +147,27 @@ export type SessionDataJson = {
   readonly system: SessionSystemJson;
   readonly session: SessionJson;
   readonly symbols: { readonly [symbol: string]: SymbolJson };
+};
+
+/** One indicator now: its value (a number, or one per output), whether warmed up, and the bar it is for. */
+export type IndicatorStateJson = {
+  readonly value: number | null | { readonly [output: string]: number | null };
+  readonly ready: boolean;
+  /** Start (`HH:MM:SS` New York) of the last closed bar fed, or null before the first. */
+  readonly as_of: string | null;
+};
+
+/** `indicators`: by key, `ema_20_5m` (name, parameters, interval). */
+export type IndicatorsJson = { readonly [key: string]: IndicatorStateJson };
+
+/** One row of an indicator series: the bar's start, then each output (null while warming up). */
+export type IndicatorRowJson = readonly (string | number | null)[];
+
+/** An indicator's values for each of today's closed bars of its interval (debug), columnar. */
+export type IndicatorSeriesJson = {
+  readonly interval: '1m' | '5m' | '15m' | '30m' | '1h';
+  readonly label: 'start';
+  readonly closed: 'left';
+  readonly columns: readonly string[];
+  readonly data: readonly IndicatorRowJson[];
 };

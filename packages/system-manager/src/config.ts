@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { SysError } from '@sys/core';
+import {
+  INDICATOR_NAMES,
+  type IndicatorName,
+  IndicatorParamError,
+  resolveIndicatorSpec,
+} from '@sys/indicators';
 import { symbolProblem } from '@sys/market-data';
 import { samplePath } from '@sys/market-data/samples';
 import {
@@ -87,6 +93,18 @@ const source = z.discriminatedUnion('type', [
   }),
 ]);
 
+const indicator = z.strictObject({
+  name: z.enum(INDICATOR_NAMES as [IndicatorName, ...IndicatorName[]]),
+  interval: z.enum(['1m', '5m', '15m', '30m', '1h']),
+  period: z.number().optional(),
+  fast: z.number().optional(),
+  slow: z.number().optional(),
+  signal: z.number().optional(),
+  smooth: z.number().optional(),
+  k: z.number().optional(),
+  symbols: z.array(z.string()).min(1).optional().describe('only these symbols; default every symbol'),
+});
+
 const schema = z.strictObject({
   symbols: z.array(symbol).min(1, 'expected at least one symbol'),
   source: source.default({ type: 'store' }),
@@ -95,6 +113,7 @@ const schema = z.strictObject({
   historical_days: z.number().int().min(0).max(250).default(0),
   mode: z.enum(['backtest', 'live']).default('backtest'),
   sessions: z.enum(['regular', 'extended']).default('regular'),
+  indicators: z.array(indicator).default([]),
   feed: z
     .strictObject({
       max_retained_bytes_per_consumer: z.number().int().positive().optional(),
@@ -164,6 +183,7 @@ export function parseConfig(
   if (new Set(config.symbols).size !== config.symbols.length) {
     issues.push({ path: 'symbols', message: 'each symbol may appear once' });
   }
+  issues.push(...indicatorIssues(config));
   if (issues.length > 0) throw new ConfigError(issues, options.source);
   const base = options.baseDir;
   if (base !== undefined) {
@@ -173,6 +193,49 @@ export function parseConfig(
   }
   parsedConfigs.add(config);
   return config;
+}
+
+/** An indicator as declared in a config. */
+export type IndicatorConfig = SessionConfig['indicators'][number];
+
+/** The indicators a config declares for `symbol` (those for every symbol and those naming it), in order. */
+export function indicatorsOf(config: SessionConfig, symbol: string): IndicatorConfig[] {
+  return config.indicators.filter((i) => i.symbols === undefined || i.symbols.includes(symbol));
+}
+
+/** Parameters out of range (the indicators package's own check), unknown symbols, one key twice for a symbol. */
+function indicatorIssues(config: SessionConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, number>();
+  config.indicators.forEach((ind, i) => {
+    let key: string;
+    try {
+      key = `${resolveIndicatorSpec(ind).key}_${ind.interval}`;
+    } catch (e) {
+      if (!(e instanceof IndicatorParamError)) throw e;
+      issues.push({ path: `indicators[${i}].${e.param}`, message: e.message });
+      return;
+    }
+    ind.symbols?.forEach((sym, j) => {
+      if (!config.symbols.includes(sym))
+        issues.push({
+          path: `indicators[${i}].symbols[${j}]`,
+          message: `${sym} is not one of the config's symbols`,
+        });
+    });
+    for (const sym of ind.symbols ?? config.symbols) {
+      const first = seen.get(`${sym}\u0000${key}`);
+      if (first !== undefined) {
+        issues.push({
+          path: `indicators[${i}]`,
+          message: `${key} is declared for ${sym} already by indicators[${first}]`,
+        });
+        break;
+      }
+      seen.set(`${sym}\u0000${key}`, i);
+    }
+  });
+  return issues;
 }
 
 /** Reads and checks a JSON config file; source paths are relative to the file. */

@@ -1,6 +1,8 @@
 export {
   ConfigError,
   type ConfigIssue,
+  type IndicatorConfig,
+  indicatorsOf,
   isParsedConfig,
   loadConfig,
   parseConfig,

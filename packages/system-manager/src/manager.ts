@@ -16,6 +16,7 @@ import { SessionData } from '@sys/session-data';
 import { LiveRun, ROLE_NAMES, type Run, type RunEvent, type ThreadsJson } from '@sys/threads';
 import {
   ConfigError,
+  indicatorsOf,
   isParsedConfig,
   parseConfig,
   type SessionConfig,
@@ -437,7 +438,11 @@ export class SystemManager implements Serializable {
   }
 
   #newSessionData(): SessionData {
-    const sd = new SessionData({ calendar: this.#calendar });
+    const config = this.#config;
+    const sd = new SessionData({
+      calendar: this.#calendar,
+      indicators: (symbol) => indicatorsOf(config, symbol),
+    });
     sd.setSystem(this.#state, this.#config.mode);
     return sd;
   }

@@ -22,7 +22,15 @@ describe('the JSON Schema of the complete state', () => {
   it('accepts real states: before a start, after a backtest (plain and debug), and a live run', async () => {
     const idle = new SystemManager(sampleConfig());
     expect(problems(idle.stateJson())).toEqual([]);
-    const sm = new SystemManager(sampleConfig({ historical_days: 1 }));
+    const sm = new SystemManager(
+      sampleConfig({
+        historical_days: 1,
+        indicators: [
+          { name: 'macd', interval: '1m' },
+          { name: 'ema', period: 3, interval: '5m' },
+        ],
+      }),
+    );
     await sm.start();
     await sm.done();
     expect(problems(sm.stateJson())).toEqual([]);

@@ -3,6 +3,7 @@ import { COLUMNAR_FULL, COLUMNAR_QUICK, runColumnar } from './columnar.js';
 import { DELTA_FULL, DELTA_QUICK, runDelta } from './delta.js';
 import { E2E_FULL, E2E_QUICK, runE2e } from './e2e.js';
 import { FANOUT_FULL, FANOUT_QUICK, runFanout } from './fanout.js';
+import { INDICATORS_FULL, INDICATORS_QUICK, runIndicators } from './indicators.js';
 import { INGEST_FULL, INGEST_QUICK, runIngest } from './ingest.js';
 import { LOOP_FULL, LOOP_QUICK, runLoop } from './loop.js';
 import { runServe, SERVE_FULL, SERVE_QUICK } from './serve.js';
@@ -14,7 +15,7 @@ export interface Section {
   run(quick: boolean): Promise<SectionResult>;
 }
 
-/** The sections, in order: 1–6 from issue 10, 7 (the replay loop) from issue 13. */
+/** The sections, in order: 1–6 from issue 10, 7 (the replay loop) from issue 13, 8 (indicators) from issue 18. */
 export const SECTIONS: readonly Section[] = [
   { id: 1, run: (quick) => runDelta(quick ? DELTA_QUICK : DELTA_FULL) },
   { id: 2, run: (quick) => runSnapshot(quick ? SNAPSHOT_QUICK : SNAPSHOT_FULL) },
@@ -23,5 +24,6 @@ export const SECTIONS: readonly Section[] = [
   { id: 5, run: (quick) => runE2e(quick ? E2E_QUICK : E2E_FULL) },
   { id: 6, run: (quick) => runFanout(quick ? FANOUT_QUICK : FANOUT_FULL) },
   { id: 7, run: (quick) => runLoop(quick ? LOOP_QUICK : LOOP_FULL) },
+  { id: 8, run: (quick) => runIndicators(quick ? INDICATORS_QUICK : INDICATORS_FULL) },
   { id: 10, run: (quick) => runServe(quick ? SERVE_QUICK : SERVE_FULL) },
 ];
