@@ -1,5 +1,6 @@
 import { type Json, sealJson } from '@sys/core';
 import { diffJson, type PatchOp, type SnapshotReason } from '@sys/diff-tracker';
+import { HttpError } from './errors.js';
 import { formatPosition, type Position } from './position.js';
 import { projection, type ViewSpec, viewKey } from './view.js';
 
@@ -30,10 +31,15 @@ export interface Subscriber {
 
 /** Options of a StateHub. */
 export interface StateHubOptions {
-  /** The complete state now (the manager's `stateJson`). */
-  source: (options: { debug: boolean }) => unknown;
+  /** The complete state now (the manager's `stateJson`). Omitted: a fed hub (see `initial` and `push`). */
+  source?: (options: { debug: boolean }) => unknown;
   /** The producer's epoch now; a change means a new run, and every client gets a snapshot. */
-  epoch: () => string;
+  epoch?: () => string;
+  /**
+   * A fed hub's first position and plain state: it samples nothing and numbers nothing itself; `push` moves
+   * it to positions numbered elsewhere (a replica keeps its publisher's numbers). It has no debug face.
+   */
+  initial?: { readonly epoch: string; readonly seq: number; readonly state: unknown };
   /** Most positions kept per face for resuming. Default 4096. */
   maxPositions?: number;
   /** Most bytes the kept positions may hold beyond the latest state, per face. Default 64 MiB. */
@@ -139,7 +145,7 @@ export class View {
  */
 export class StateHub {
   readonly #source: StateHubOptions['source'];
-  readonly #epochOf: () => string;
+  readonly #epochOf: (() => string) | undefined;
   readonly #maxPositions: number;
   readonly #maxBytes: number;
   readonly #idleMs: number;
@@ -153,14 +159,29 @@ export class StateHub {
   constructor(options: StateHubOptions) {
     this.#source = options.source;
     this.#epochOf = options.epoch;
+    const fed = options.initial;
+    if ((this.#source === undefined || this.#epochOf === undefined) === (fed === undefined)) {
+      throw new TypeError('StateHub needs either source and epoch, or initial (a fed hub)');
+    }
     this.#maxPositions = options.maxPositions ?? 4096;
     this.#maxBytes = options.maxHistoryBytes ?? 64 * 1024 * 1024;
     this.#idleMs = options.idleMs ?? 60_000;
     this.#now = options.now ?? Date.now;
     this.#fingerprint = options.fingerprint;
-    this.#epoch = this.#epochOf();
+    this.#epoch = fed?.epoch ?? (this.#epochOf as () => string)();
     this.#faces = [new FaceLog(false, this.#now()), undefined];
-    this.sample();
+    if (fed === undefined) this.sample();
+    else this.push(fed, fed.state);
+  }
+
+  /** Whether positions are pushed from elsewhere (`initial`) rather than sampled here. */
+  get fed(): boolean {
+    return this.#source === undefined;
+  }
+
+  /** The plain face's latest state. */
+  get state(): Json {
+    return (this.#faces[0].latest as Entry).state;
   }
 
   /** The latest position. */
@@ -183,8 +204,29 @@ export class StateHub {
    * subscribers one delta (or, after a restart, a snapshot). Returns whether the position moved.
    */
   sample(): boolean {
+    const source = this.#source;
+    const epochOf = this.#epochOf;
+    if (source === undefined || epochOf === undefined) {
+      this.#sweep(this.#now());
+      return false;
+    }
+    return this.#record(epochOf(), (face) => source({ debug: face.debug }), undefined);
+  }
+
+  /**
+   * A fed hub: the plain state at a position numbered elsewhere. A position not after the latest one of the
+   * same epoch is ignored; another epoch starts a new run (every client gets a snapshot). Returns whether
+   * the state moved.
+   */
+  push(position: Position, state: unknown): boolean {
+    if (this.#source !== undefined) throw new TypeError('push is for a fed hub (made with initial)');
+    const first = this.#faces[0].latest === undefined;
+    if (!first && position.epoch === this.#epoch && position.seq <= this.#seq) return false;
+    return this.#record(position.epoch, () => state, position.seq);
+  }
+
+  #record(epoch: string, read: (face: FaceLog) => unknown, seq: number | undefined): boolean {
     const now = this.#now();
-    const epoch = this.#epochOf();
     const restarted = epoch !== this.#epoch;
     if (restarted) {
       this.#epoch = epoch;
@@ -193,7 +235,7 @@ export class StateHub {
     const changed: Array<{ face: FaceLog; state: Json; displacedBytes: number }> = [];
     for (const face of this.#faces) {
       if (face === undefined) continue;
-      const current = this.#source({ debug: face.debug });
+      const current = read(face);
       const last = face.latest;
       if (last === undefined) {
         changed.push({ face, state: sealJson(current), displacedBytes: 0 });
@@ -204,8 +246,9 @@ export class StateHub {
       if (d.ops.length === 0) continue;
       changed.push({ face, state: d.next, displacedBytes: d.displacedBytes });
     }
+    if (seq !== undefined && (changed.length > 0 || restarted)) this.#seq = seq;
     if (changed.length > 0) {
-      this.#seq++;
+      if (seq === undefined) this.#seq++;
       for (const c of changed) {
         c.face.push(
           { seq: this.#seq, state: c.state, displacedBytes: c.displacedBytes },
@@ -229,6 +272,13 @@ export class StateHub {
     let view = this.#views.get(key);
     if (view === undefined) {
       let face = this.#faces[spec.debug ? 1 : 0];
+      if (face === undefined && this.fed) {
+        throw new HttpError(
+          400,
+          'DEBUG_UNAVAILABLE',
+          'this server is a replica of the plain face: ask the publisher for debug=1',
+        );
+      }
       if (face === undefined) {
         face = new FaceLog(true, now);
         this.#faces[1] = face;

@@ -23,7 +23,12 @@ import { parseViewSpec, type ViewSpec } from './view.js';
 /** Options of `startServer`. */
 export interface ServerOptions {
   /** The system to serve. */
-  manager: SystemManager;
+  manager?: SystemManager;
+  /**
+   * Instead of a manager: a fed hub (`new StateHub({ initial })`) whose positions someone else pushes, e.g.
+   * a replica following a publisher. Served read-only: no control routes, the plain face only.
+   */
+  hub?: StateHub;
   /** Interface to bind. Default 127.0.0.1; any other needs a token. */
   host?: string;
   /** Port; 0 picks a free one. Default 7070. */
@@ -112,13 +117,20 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
     'shutdownDeadlineMs',
   ]);
   const manager = options.manager;
-  const hub = new StateHub({
-    source: (o) => manager.stateJson(o),
-    epoch: () => manager.feed.epoch,
-    ...(options.maxPositions === undefined ? {} : { maxPositions: options.maxPositions }),
-    ...(options.maxHistoryBytes === undefined ? {} : { maxHistoryBytes: options.maxHistoryBytes }),
-    ...(options.fingerprint === undefined ? {} : { fingerprint: options.fingerprint }),
-  });
+  if ((manager === undefined) === (options.hub === undefined)) {
+    throw new ServerOptionsError(
+      'startServer needs a manager to serve, or a fed hub (one of them, not both)',
+    );
+  }
+  const hub =
+    options.hub ??
+    new StateHub({
+      source: (o) => (manager as SystemManager).stateJson(o),
+      epoch: () => (manager as SystemManager).feed.epoch,
+      ...(options.maxPositions === undefined ? {} : { maxPositions: options.maxPositions }),
+      ...(options.maxHistoryBytes === undefined ? {} : { maxHistoryBytes: options.maxHistoryBytes }),
+      ...(options.fingerprint === undefined ? {} : { fingerprint: options.fingerprint }),
+    });
   const connections = new Set<Connection>();
   const metrics = new ServerMetrics({
     lags: () => [...connections].map((c) => hub.position.seq - (c.position?.seq ?? 0)),
@@ -208,11 +220,12 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
     app.options('/*', { schema: { hide: true } }, async (_req, reply) => reply.status(204).send());
   }
 
-  const known = (): ReadonlySet<string> => new Set(manager.config.symbols);
+  const known = (): ReadonlySet<string> =>
+    new Set(manager === undefined ? symbolsIn(hub.state) : manager.config.symbols);
 
   app.get('/v1/health', { schema: { summary: 'Liveness: always answers, no token needed' } }, async () => ({
     status: 'ok',
-    state: manager.state,
+    state: manager === undefined ? systemStateIn(hub.state) : manager.state,
     position: formatPosition(hub.position.epoch, hub.position.seq),
     clients: connections.size,
   }));
@@ -334,12 +347,14 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
       `/v1/control/${action}`,
       { schema: { summary: `Control: ${action}`, body: CONTROL_BODIES[action], security: [{ bearer: [] }] } },
       async (req) => {
-        if (token === undefined) {
+        if (token === undefined || manager === undefined) {
           metrics.control.inc({ action, status: 'CONTROL_DISABLED' });
           throw new HttpError(
             403,
             'CONTROL_DISABLED',
-            'control needs a token: start the server with --token (or SYS_TOKEN) and send it as a Bearer token',
+            manager === undefined
+              ? 'this server is a replica: control the publisher'
+              : 'control needs a token: start the server with --token (or SYS_TOKEN) and send it as a Bearer token',
           );
         }
         try {
@@ -390,7 +405,7 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
     const wait = delayMs ?? Math.max(0, lastSampleMs + tickMs - Date.now());
     pending = setTimeout(sampleNow, wait);
   }
-  const offEvent = manager.onEvent(() => scheduleSample());
+  const offEvent = manager?.onEvent(() => scheduleSample()) ?? (() => undefined);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   let lastBeatMs = Date.now();
   const poll = setInterval(() => sampleNow(), options.pollMs ?? 1000);
@@ -465,6 +480,23 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
       return closing;
     },
   };
+}
+
+/** The symbols a state holds under /session_data/symbols (a fed hub's filters check against them). */
+function symbolsIn(state: Json): string[] {
+  const sd = isObject(state) ? state.session_data : undefined;
+  const symbols = isObject(sd) ? sd.symbols : undefined;
+  return isObject(symbols) ? Object.keys(symbols) : [];
+}
+
+/** The system's state (`/system_manager/state`) in a fed hub's state, for health. */
+function systemStateIn(state: Json): string {
+  const sm = isObject(state) ? state.system_manager : undefined;
+  return isObject(sm) && typeof sm.state === 'string' ? sm.state : 'unknown';
+}
+
+function isObject(v: Json | undefined): v is { readonly [k: string]: Json } {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Carries out one control call with the manager's own checks (the CLI's). */
