@@ -1,0 +1,356 @@
+import { hostname } from 'node:os';
+import {
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import { type ObjectStore, Objm } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Json } from '@sys/core';
+import { applyPatch } from '@sys/diff-tracker';
+import { type Position, StateHub } from '@sys/server';
+import { NatsError } from './errors.js';
+import { type RunNames, runNames, SNAPSHOT_OBJECT } from './names.js';
+
+/** Options of a Follower. */
+export interface FollowerOptions {
+  /** An open connection (see `connectNats`). */
+  nc: NatsConnection;
+  /** The publisher's run name (its `--name`). */
+  run: string;
+  /** Fingerprint of a state: envelopes carrying `fp` are checked against it after they apply. */
+  fingerprint?: (state: Json) => string;
+  /** This follower's name in the status bucket. Default host-pid. */
+  id?: string;
+  /** Positions the follower's hub keeps for its clients to resume (see @sys/server). */
+  maxPositions?: number;
+  maxHistoryBytes?: number;
+  /** How long `start` waits for the run's first snapshot. Default 30 s. */
+  snapshotWaitMs?: number;
+  /** Pause between two resync attempts. Default 250 ms. */
+  resyncDelayMs?: number;
+  /** How often this follower's position is written to the status bucket. Default 1 s. */
+  statusEveryMs?: number;
+  /** Wall clock (ms). */
+  now?: () => number;
+}
+
+/** What a follower did so far. */
+export interface FollowerStats {
+  /** Position of its copy, `epoch:seq`. */
+  readonly position: string;
+  /** JetStream sequence of the last message applied (or of the loaded snapshot). */
+  readonly streamSeq: number;
+  /** Envelopes applied. */
+  readonly applied: number;
+  /** Messages skipped: already applied (a redelivery), or known bad. */
+  readonly skipped: number;
+  /** Snapshots loaded from the object store (the first load counts). */
+  readonly snapshotsLoaded: number;
+  /** Times the copy was rebuilt from a snapshot: a gap, a bad message, a gap marker. */
+  readonly resyncs: number;
+  /** Messages that could not be read or applied, or whose fingerprint did not match. */
+  readonly corrupt: number;
+}
+
+/** A snapshot as the publisher writes it to the object store. */
+interface StoredSnapshot {
+  readonly epoch: string;
+  readonly seq: number;
+  readonly streamSeq: number;
+  readonly state: Json;
+}
+
+/** Why the consumer loop stopped: a resync from the store, needing a snapshot at or after `minStreamSeq`. */
+interface Resync {
+  readonly minStreamSeq: number;
+}
+
+/**
+ * Keeps an exact copy of a publisher's plain state from its JetStream stream and pushes each position into
+ * a fed StateHub with the publisher's own epoch and seq, so a `startServer({ hub })` over it serves clients
+ * who can move between the publisher and any replica and resume where they were.
+ */
+export class Follower {
+  readonly names: RunNames;
+  readonly id: string;
+  #hub: StateHub | undefined;
+  readonly #o: FollowerOptions;
+  readonly #js: JetStreamClient;
+  readonly #now: () => number;
+  #objects: ObjectStore | undefined;
+  #kv: KV | undefined;
+  #epoch = '';
+  #seq = 0;
+  #streamSeq = 0;
+  #state: Json = null;
+  readonly #bad = new Set<number>();
+  #messages: ConsumerMessages | undefined;
+  #closed = false;
+  #loop: Promise<void> = Promise.resolve();
+  #statusTimer: NodeJS.Timeout | undefined;
+  #stats = { applied: 0, skipped: 0, snapshotsLoaded: 0, resyncs: 0, corrupt: 0 };
+
+  private constructor(options: FollowerOptions) {
+    this.names = runNames(options.run);
+    this.#o = options;
+    this.#js = jetstream(options.nc);
+    this.#now = options.now ?? Date.now;
+    this.id = (options.id ?? `${hostname()}-${process.pid}`).replace(/[^A-Za-z0-9_-]/g, '_');
+  }
+
+  /**
+   * Checks the run's stream exists, loads its latest snapshot (waiting up to `snapshotWaitMs` for the
+   * first), and follows the stream from there.
+   */
+  static async start(options: FollowerOptions): Promise<Follower> {
+    const f = new Follower(options);
+    const names = f.names;
+    let jsm: JetStreamManager;
+    try {
+      jsm = await jetstreamManager(options.nc);
+    } catch (error) {
+      throw new NatsError(
+        'NATS_NO_JETSTREAM',
+        `NATS at ${options.nc.getServer()} has no JetStream: start nats-server with -js (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+    const info = await jsm.streams.info(names.stream).catch(() => undefined);
+    if (info === undefined || !info.config.subjects?.includes(names.subject)) {
+      const runs: string[] = [];
+      for await (const name of jsm.streams.names()) {
+        if (name.startsWith('sys_')) runs.push(name.slice(4));
+      }
+      throw new NatsError(
+        'NATS_NO_RUN',
+        `no run ${JSON.stringify(names.run)} on NATS at ${options.nc.getServer()}: no stream ${names.stream} with subject ${names.subject}` +
+          ` (runs there: ${runs.length === 0 ? 'none' : runs.join(', ')}); start the publisher with --publish … --name ${names.run}`,
+      );
+    }
+    f.#objects = await new Objm(options.nc).open(names.snapshots);
+    f.#kv = await new Kvm(options.nc).create(names.status, { history: 1, ttl: 24 * 3_600_000 });
+    const end = f.#now() + (options.snapshotWaitMs ?? 30_000);
+    let snap = await f.#loadSnapshot();
+    while (snap === undefined) {
+      if (f.#now() > end) {
+        throw new NatsError(
+          'NATS_NO_SNAPSHOT',
+          `run ${names.run} has no snapshot in ${names.snapshots} after ${options.snapshotWaitMs ?? 30_000} ms; is its publisher running?`,
+        );
+      }
+      await sleep(100);
+      snap = await f.#loadSnapshot();
+    }
+    f.#adopt(snap);
+    f.#hub = new StateHub({
+      initial: { epoch: snap.epoch, seq: snap.seq, state: snap.state },
+      ...(options.maxPositions === undefined ? {} : { maxPositions: options.maxPositions }),
+      ...(options.maxHistoryBytes === undefined ? {} : { maxHistoryBytes: options.maxHistoryBytes }),
+      ...(options.fingerprint === undefined ? {} : { fingerprint: options.fingerprint }),
+    });
+    f.#state = f.#hub.state;
+    f.#loop = f.#run();
+    f.#statusTimer = setInterval(() => void f.#writeStatus(), options.statusEveryMs ?? 1000);
+    f.#statusTimer.unref();
+    return f;
+  }
+
+  /** The fed hub holding the copy, for `startServer({ hub })`. */
+  get hub(): StateHub {
+    return this.#hub as StateHub;
+  }
+
+  /** The copy's position. */
+  get position(): Position {
+    return { epoch: this.#epoch, seq: this.#seq };
+  }
+
+  /** What this follower did so far. */
+  stats(): FollowerStats {
+    return { ...this.#stats, position: `${this.#epoch}:${this.#seq}`, streamSeq: this.#streamSeq };
+  }
+
+  /** Stops following (the hub keeps its last state) and writes a last status. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#statusTimer !== undefined) clearInterval(this.#statusTimer);
+    await this.#messages?.close().catch(() => undefined);
+    // A JetStream request in flight while NATS is away ends at its own timeout; do not wait for it.
+    await Promise.race([this.#loop, sleep(1000)]);
+    await this.#writeStatus();
+  }
+
+  async #run(): Promise<void> {
+    let minStreamSeq: number | undefined;
+    while (!this.#closed) {
+      if (minStreamSeq !== undefined) {
+        await this.#resync(minStreamSeq);
+        minStreamSeq = undefined;
+        if (this.#closed) break;
+      }
+      try {
+        const consumer = await this.#js.consumers.get(this.names.stream, {
+          filter_subjects: this.names.subject,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: this.#streamSeq + 1,
+        });
+        const messages = await consumer.consume({ max_messages: 256 });
+        this.#messages = messages;
+        if (this.#closed) break;
+        for await (const m of messages) {
+          const r = this.#handle(m.seq, m.data);
+          if (r !== undefined) {
+            minStreamSeq = r.minStreamSeq;
+            break;
+          }
+        }
+        await messages.close().catch(() => undefined);
+      } catch {
+        // NATS away or the consumer lost: try again from where the copy is.
+        if (!this.#closed) await sleep(this.#o.resyncDelayMs ?? 250);
+      }
+    }
+  }
+
+  /** Applies one message; returns a Resync when the copy must be rebuilt from the store. */
+  #handle(streamSeq: number, data: Uint8Array): Resync | undefined {
+    let e: Envelope;
+    try {
+      e = readEnvelope(data);
+    } catch {
+      return this.#badMessage(streamSeq);
+    }
+    if (e.t === 'gap') {
+      if (e.epoch === this.#epoch && e.seq <= this.#seq) return this.#skip(streamSeq);
+      // The publisher lost positions (or the envelope was too big): its store has a snapshot at this message.
+      return { minStreamSeq: streamSeq };
+    }
+    if (e.t === 'snapshot') {
+      if (e.epoch === this.#epoch && e.seq <= this.#seq) return this.#skip(streamSeq);
+      if (!this.#fingerprintOk(e.state, e.fp)) return this.#badMessage(streamSeq);
+      this.#commit(e.epoch, e.seq, e.state, streamSeq);
+      return undefined;
+    }
+    if (e.epoch === this.#epoch && e.to <= this.#seq) return this.#skip(streamSeq);
+    if (e.epoch !== this.#epoch || e.from !== this.#seq) {
+      // Positions are missing before this one (they left the stream, or the copy is behind): resync.
+      return { minStreamSeq: 0 };
+    }
+    let next: Json;
+    try {
+      next = applyPatch(this.#state, e.ops);
+    } catch {
+      return this.#badMessage(streamSeq);
+    }
+    if (!this.#fingerprintOk(next, e.fp)) return this.#badMessage(streamSeq);
+    this.#commit(e.epoch, e.to, next, streamSeq);
+    return undefined;
+  }
+
+  #skip(streamSeq: number): undefined {
+    this.#stats.skipped++;
+    this.#streamSeq = streamSeq;
+    return undefined;
+  }
+
+  /**
+   * A message that cannot be read or applied. The first time: counted, and the copy is rebuilt from the
+   * latest snapshot. Met again while replaying after that snapshot: skipped, so a message that is not an
+   * envelope costs one resync; a real envelope lost this way shows as a gap at the next one (resync again,
+   * until a snapshot newer than it exists).
+   */
+  #badMessage(streamSeq: number): Resync | undefined {
+    if (this.#bad.has(streamSeq)) return this.#skip(streamSeq);
+    this.#bad.add(streamSeq);
+    if (this.#bad.size > 1000) this.#bad.delete(this.#bad.values().next().value as number);
+    this.#stats.corrupt++;
+    return { minStreamSeq: 0 };
+  }
+
+  #fingerprintOk(state: Json, fp: string | undefined): boolean {
+    const f = this.#o.fingerprint;
+    return f === undefined || fp === undefined || f(state) === fp;
+  }
+
+  #commit(epoch: string, seq: number, state: Json, streamSeq: number): void {
+    this.#epoch = epoch;
+    this.#seq = seq;
+    this.#streamSeq = streamSeq;
+    this.#stats.applied++;
+    const hub = this.#hub as StateHub;
+    // While replaying after a resync the hub may be ahead already: it keeps its position until this passes it.
+    hub.push({ epoch, seq }, state);
+    const at = hub.position;
+    this.#state = at.epoch === epoch && at.seq === seq ? hub.state : state;
+  }
+
+  async #resync(minStreamSeq: number): Promise<void> {
+    this.#stats.resyncs++;
+    let first = true;
+    while (!this.#closed) {
+      if (!first) await sleep(this.#o.resyncDelayMs ?? 250);
+      first = false;
+      const snap = await this.#loadSnapshot().catch(() => undefined);
+      if (snap === undefined || snap.streamSeq < minStreamSeq) continue;
+      this.#adopt(snap);
+      const hub = this.#hub as StateHub;
+      hub.push({ epoch: snap.epoch, seq: snap.seq }, snap.state);
+      const at = hub.position;
+      if (at.epoch === snap.epoch && at.seq === snap.seq) this.#state = hub.state;
+      return;
+    }
+  }
+
+  #adopt(snap: StoredSnapshot): void {
+    this.#epoch = snap.epoch;
+    this.#seq = snap.seq;
+    this.#streamSeq = snap.streamSeq;
+    this.#state = snap.state;
+    this.#stats.snapshotsLoaded++;
+  }
+
+  async #loadSnapshot(): Promise<StoredSnapshot | undefined> {
+    const blob = await (this.#objects as ObjectStore).getBlob(SNAPSHOT_OBJECT);
+    if (blob === null) return undefined;
+    const v = JSON.parse(Buffer.from(blob).toString('utf8')) as Partial<StoredSnapshot>;
+    if (typeof v.epoch !== 'string' || typeof v.seq !== 'number' || typeof v.streamSeq !== 'number') {
+      throw new NatsError(
+        'NATS_SNAPSHOT',
+        `the snapshot in ${this.names.snapshots} is not one a publisher wrote`,
+      );
+    }
+    return v as StoredSnapshot;
+  }
+
+  async #writeStatus(): Promise<void> {
+    if (this.#kv === undefined || this.#o.nc.isClosed()) return;
+    const value = JSON.stringify({ ...this.stats(), updatedMs: this.#now() });
+    await this.#kv.put(`follower.${this.id}`, value).catch(() => undefined);
+  }
+}
+
+type Envelope =
+  | { t: 'snapshot'; epoch: string; seq: number; state: Json; fp?: string }
+  | { t: 'delta'; epoch: string; from: number; to: number; ops: unknown[]; fp?: string }
+  | { t: 'gap'; epoch: string; seq: number };
+
+/** Reads a stream message; throws when it is not an envelope. */
+function readEnvelope(data: Uint8Array): Envelope {
+  const v = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
+  const int = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
+  if (typeof v !== 'object' || v === null || typeof v.epoch !== 'string') throw new Error('not an envelope');
+  if (v.fp !== undefined && typeof v.fp !== 'string') throw new Error('bad fp');
+  if (v.t === 'snapshot' && int(v.seq) && 'state' in v) return v as unknown as Envelope;
+  if (v.t === 'delta' && int(v.from) && int(v.to) && Array.isArray(v.ops)) return v as unknown as Envelope;
+  if (v.t === 'gap' && int(v.seq)) return v as unknown as Envelope;
+  throw new Error('not an envelope');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

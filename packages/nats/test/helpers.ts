@@ -1,0 +1,121 @@
+import type { SysServer } from '@sys/server';
+import { EventSource } from 'eventsource';
+import jsonpatch from 'fast-json-patch';
+
+/** An envelope as a client receives it. */
+export interface WireEnvelope {
+  t: 'snapshot' | 'delta' | 'shutdown' | 'closing';
+  epoch: string;
+  seq?: number;
+  from?: number;
+  to?: number;
+  reason?: string;
+  state?: unknown;
+  ops?: jsonpatch.Operation[];
+}
+
+/**
+ * An SSE client of a server (publisher or replica) keeping a copy with fast-json-patch (an applier nobody
+ * here wrote); a delta that does not start where the copy is goes to `errors`.
+ */
+export class SseCopy {
+  state: unknown = undefined;
+  epoch: string | undefined;
+  seq: number | undefined;
+  readonly received: WireEnvelope[] = [];
+  readonly errors: string[] = [];
+  readonly es: EventSource;
+
+  /** Follows `server`; with `resume`, from that copy's state and position (sent as Last-Event-ID). */
+  constructor(server: SysServer, resume?: SseCopy) {
+    const lastEventId = resume?.position;
+    if (resume !== undefined) {
+      this.state = resume.state;
+      this.epoch = resume.epoch;
+      this.seq = resume.seq;
+    }
+    this.es = new EventSource(`${server.url}/v1/stream`, {
+      fetch: (input, init) =>
+        fetch(input, {
+          ...init,
+          headers: {
+            ...(init?.headers as Record<string, string>),
+            ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+          },
+        }),
+    });
+    for (const type of ['snapshot', 'delta']) {
+      this.es.addEventListener(type, (m) => this.apply(JSON.parse(m.data) as WireEnvelope));
+    }
+  }
+
+  apply(e: WireEnvelope): void {
+    this.received.push(e);
+    if (e.t === 'snapshot') {
+      this.state = e.state;
+      this.epoch = e.epoch;
+      this.seq = e.seq;
+    } else if (e.t === 'delta') {
+      if (e.epoch !== this.epoch || e.from !== this.seq) {
+        this.errors.push(`delta ${e.epoch}:${e.from}→${e.to} at ${this.position}`);
+        return;
+      }
+      this.state = jsonpatch.applyPatch(this.state, e.ops ?? [], true, false).newDocument;
+      this.seq = e.to;
+    }
+  }
+
+  get position(): string {
+    return `${this.epoch}:${this.seq}`;
+  }
+
+  close(): void {
+    this.es.close();
+  }
+}
+
+/** Polls `check` every 20 ms until it is true, or fails after `timeoutMs` with `what`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: () => string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting: ${what()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The publisher's complete state and its position (from the ETag). */
+export async function stateOf(server: SysServer): Promise<{ position: string; state: unknown }> {
+  const res = await fetch(`${server.url}/v1/state`);
+  const state = (await res.json()) as unknown;
+  return { position: (res.headers.get('etag') ?? '').replaceAll('"', ''), state };
+}
+
+/**
+ * Waits until every copy is at the publisher's position and equal to its GET /v1/state there; fails with
+ * the last difference seen.
+ */
+export async function expectAllExact(publisher: SysServer, copies: ReadonlyArray<SseCopy>): Promise<void> {
+  let last = '';
+  await until(
+    async () => {
+      const at = await stateOf(publisher);
+      for (const [i, c] of copies.entries()) {
+        if (c.position !== at.position) {
+          last = `copy ${i} at ${c.position}, publisher at ${at.position}`;
+          return false;
+        }
+        const ops = jsonpatch.compare(c.state as object, at.state as object);
+        if (ops.length > 0) {
+          last = `copy ${i} differs at ${at.position}: ${JSON.stringify(ops).slice(0, 300)}`;
+          return false;
+        }
+      }
+      return true;
+    },
+    () => last,
+  );
+}
