@@ -7,6 +7,7 @@ import type { BarStore, ImportReport } from '@sys/market-data/duckdb';
 import type { SystemManager } from '@sys/system-manager';
 import { CancelledError, UsageError } from './errors.js';
 import { writeOutFile } from './files.js';
+import { natsStatusCommand } from './nats.js';
 import type { Output } from './output.js';
 import { param, requiredPositional } from './params.js';
 import { commandsFor, Registry } from './registry.js';
@@ -568,6 +569,7 @@ export function sysRegistry(): SysRegistry {
       systemJson,
     ].map(withRemote),
     serveCommand(configParam, speedParam),
+    natsStatusCommand,
     dataImport,
     dataList,
     backtestRun,
