@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { type Json, type Serializable, SysError, sealJson, type ToJsonOptions } from '@sys/core';
 import { buildJson, type DiffMeasure, type JsonDiff, measureJson, type PatchOp } from './diff.js';
+import { fingerprint } from './fingerprint.js';
 import { jsonByteSize } from './json.js';
 
 /** Why a consumer was sent a snapshot instead of a delta. */
@@ -13,6 +13,8 @@ export interface SnapshotEnvelope {
   readonly seq: number;
   readonly reason: SnapshotReason;
   readonly state: Json;
+  /** Fingerprint of `state` (docs/json-api.md, "Fingerprint"); ChangeFeed always sets it. */
+  readonly fp?: string;
 }
 
 /** The change from `from` to `to`: apply `ops` (RFC 6902) to the state the consumer holds at `from`. */
@@ -22,6 +24,8 @@ export interface DeltaEnvelope {
   readonly from: number;
   readonly to: number;
   readonly ops: readonly PatchOp[];
+  /** Fingerprint of the state after applying `ops`; ChangeFeed always sets it. */
+  readonly fp?: string;
 }
 
 /** What a consumer receives, numbered. */
@@ -80,6 +84,8 @@ export interface ReadOptions {
 interface Face {
   state: Json | undefined;
   seq: number;
+  /** Fingerprint of `state`, computed on the first envelope at this position. */
+  fp: string | undefined;
   /** Running total of displaced bytes on this face, for the retained-memory estimate. */
   displacedTotal: number;
   /** The last delta computed to the current state, keyed by the state it started from (fan-out reuse). */
@@ -151,7 +157,7 @@ export class ChangeFeed {
 
   constructor(source: StateSource, options: ChangeFeedOptions = {}) {
     this.#source = typeof source === 'function' ? source : (o) => source.toJson(o);
-    this.#epoch = options.epoch ?? randomUUID().slice(0, 8);
+    this.#epoch = options.epoch ?? newEpoch();
     this.#maxRetained = options.maxRetainedBytesPerConsumer ?? 8 * 1024 * 1024;
     this.#maxConsumers = options.maxConsumers ?? 10_000;
   }
@@ -201,7 +207,7 @@ export class ChangeFeed {
       if (catchup.larger) {
         reason = 'delta_larger';
       } else {
-        const { diff, envelope } = built(catchup, state);
+        const { diff, envelope } = built(catchup, state, faceFingerprint(face));
         result = {
           envelope,
           changedPaths: diff.changedPaths,
@@ -220,6 +226,7 @@ export class ChangeFeed {
         seq: face.seq,
         reason: r,
         state,
+        fp: faceFingerprint(face),
       };
       const sizeBytes = snapshotSize(this.#epoch, face.seq, state, r);
       face.knownSizeBytes = sizeBytes;
@@ -244,10 +251,11 @@ export class ChangeFeed {
   }
 
   /** Marks a restart of the producer: a new epoch, and every consumer's next read is a snapshot. */
-  restart(epoch: string = randomUUID().slice(0, 8)): void {
+  restart(epoch: string = newEpoch()): void {
     this.#epoch = epoch;
     for (const face of this.#faces) {
       face.state = undefined;
+      face.fp = undefined;
       face.memo.clear();
     }
     for (const c of this.#consumers.values()) {
@@ -279,6 +287,7 @@ export class ChangeFeed {
     if (face.state === undefined) {
       face.state = sealJson(current);
       face.seq = ++this.#seq;
+      face.fp = undefined;
       face.memo.clear();
       return face;
     }
@@ -292,6 +301,7 @@ export class ChangeFeed {
     const previousSeq = face.seq;
     face.state = diff.next;
     face.seq = ++this.#seq;
+    face.fp = undefined;
     face.displacedTotal += diff.displacedBytes;
     face.memo.clear();
     face.memo.set(from, this.#catchup(face, previousSeq, from, diff));
@@ -353,6 +363,7 @@ function newFace(): Face {
   return {
     state: undefined,
     seq: 0,
+    fp: undefined,
     displacedTotal: 0,
     memo: new Map(),
     knownSizeBytes: 0,
@@ -365,16 +376,30 @@ function newFace(): Face {
  * new one shares every unchanged node, so this walks only what changed, and gives the ops that diffing the
  * producer's value gave when it was measured.
  */
-function built(catchup: Catchup, state: Json): { diff: JsonDiff; envelope: DeltaEnvelope } {
+function built(catchup: Catchup, state: Json, fp: string): { diff: JsonDiff; envelope: DeltaEnvelope } {
   catchup.diff ??= buildJson(catchup.from, state);
   const diff = catchup.diff;
-  catchup.envelope ??= Object.freeze({ ...catchup.envelopeHead, ops: diff.ops });
+  catchup.envelope ??= Object.freeze({ ...catchup.envelopeHead, ops: diff.ops, fp });
   return { diff, envelope: catchup.envelope };
+}
+
+/** Any fingerprint: 16 hex digits, so an envelope's size is known before its fingerprint is. */
+const FP_SHAPE = '0000000000000000';
+
+/** The fingerprint of a face's state, computed once per position (it costs the nodes that changed). */
+function faceFingerprint(face: Face): string {
+  face.fp ??= fingerprint(face.state as Json);
+  return face.fp;
+}
+
+/** A short random id for a run (Web Crypto: the same in Node 20 and browsers, so no node: import). */
+function newEpoch(): string {
+  return globalThis.crypto.randomUUID().slice(0, 8);
 }
 
 /** Exact compact JSON size of a delta envelope whose ops take `patchBytes`. */
 function deltaSize(head: Omit<DeltaEnvelope, 'ops'>, patchBytes: number): number {
-  const text: Json = { t: 'delta', epoch: head.epoch, from: head.from, to: head.to, ops: null };
+  const text: Json = { t: 'delta', epoch: head.epoch, from: head.from, to: head.to, ops: null, fp: FP_SHAPE };
   return jsonByteSize(text) - 4 + patchBytes;
 }
 
@@ -385,6 +410,6 @@ function snapshotSize(
   state: Json,
   reason: SnapshotReason = 'delta_larger',
 ): number {
-  const head: Json = { t: 'snapshot', epoch, seq, reason, state: null };
+  const head: Json = { t: 'snapshot', epoch, seq, reason, state: null, fp: FP_SHAPE };
   return jsonByteSize(head) - 4 + jsonByteSize(state);
 }

@@ -13,6 +13,7 @@ export {
   type SnapshotReason,
   type StateSource,
 } from './feed.js';
-export { jsonByteSize, jsonStringSize } from './json.js';
+export { fingerprint } from './fingerprint.js';
+export { jsonByteSize, jsonStringSize, utf8Length } from './json.js';
 export { applyPatch } from './patch.js';
 export { type DiffResult, DiffTracker } from './tracker.js';

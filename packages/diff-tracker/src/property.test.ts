@@ -4,11 +4,14 @@ import { diff as deepObjectDiff } from 'deep-object-diff';
 import { describe, expect } from 'vitest';
 import { buildJson, diffJson, measureJson, patchByteSize } from './diff.js';
 import { ChangeFeed, type Envelope } from './feed.js';
-import { jsonByteSize, knownByteSize } from './json.js';
+import { fingerprint } from './fingerprint.js';
+import { jsonByteSize, knownByteSize, utf8Length } from './json.js';
 import { applyPatch } from './patch.js';
 import { DiffTracker } from './tracker.js';
 
 const RUNS = 1000;
+/** Any fingerprint has 16 hex digits: a stand-in for sizing an envelope built here. */
+const FP_SHAPE = '0123456789abcdef';
 
 /** JSON round trip: the form a consumer would hold (-0 becomes 0, key order as written). */
 const wire = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
@@ -311,12 +314,20 @@ test.prop([history, fc.array(fc.nat({ max: 7 }), { minLength: 12, maxLength: 12 
         seq: feed.seq,
         reason: 'delta_larger',
         state: doc,
+        fp: FP_SHAPE,
       });
       largestSnapshot = Math.max(largestSnapshot, snapshotBytes);
       if (e.t === 'snapshot') {
         if (e.reason === 'delta_larger' && before !== undefined) {
           const ops = diffJson(sealJson(before.state), doc).ops;
-          const deltaBytes = textBytes({ t: 'delta', epoch: 'e1', from: before.seq, to: e.seq, ops });
+          const deltaBytes = textBytes({
+            t: 'delta',
+            epoch: 'e1',
+            from: before.seq,
+            to: e.seq,
+            ops,
+            fp: FP_SHAPE,
+          });
           expect(deltaBytes).toBeGreaterThan(snapshotBytes);
         }
         held.set(name, { state: wire(e.state) as Json, seq: e.seq });
@@ -327,6 +338,12 @@ test.prop([history, fc.array(fc.nat({ max: 7 }), { minLength: 12, maxLength: 12 
         held.set(name, { state: applyPatch(before?.state ?? null, e.ops), seq: e.to });
       }
       expect(wire(held.get(name)?.state)).toEqual(wire(doc));
+      // The fingerprint is of the state after the envelope: from scratch on a copy of the producer's state,
+      // and incrementally on the consumer's copy sealed after each apply (sharing untouched nodes).
+      expect(e.fp).toBe(fingerprint(wire(doc) as Json));
+      const sealed = sealJson(held.get(name)?.state);
+      held.set(name, { state: sealed, seq: held.get(name)?.seq ?? 0 });
+      expect(fingerprint(sealed)).toBe(e.fp);
     };
     read('a');
     edits.forEach((m, i) => {
@@ -337,5 +354,12 @@ test.prop([history, fc.array(fc.nat({ max: 7 }), { minLength: 12, maxLength: 12 
       if (mask & 4) read('c');
     });
     for (const name of ['a', 'b', 'c']) read(name);
+  },
+);
+
+test.prop([fc.string({ unit: 'binary' })], { numRuns: 2_000 })(
+  'utf8Length is the length of the bytes TextEncoder writes (a lone surrogate as U+FFFD)',
+  (s) => {
+    expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
   },
 );
