@@ -181,6 +181,27 @@ describe('check-arrows', () => {
     ]);
   });
 
+  it("lets the client's tests, and only its tests, run against a real server", () => {
+    expect(
+      problems({
+        'packages/client/package.json': manifest('@sys/client', {
+          dependencies: ['@sys/core'],
+          devDependencies: ['@sys/server'],
+        }),
+        'packages/client/src/index.ts': "export { c } from '@sys/core';\n",
+        'packages/client/test/live.test.ts': "import { s } from '@sys/server';\nexport const x = s;\n",
+        'packages/client/src/client.ts': "import { s } from '@sys/server';\nexport const y = s;\n",
+        'packages/core/package.json': manifest('@sys/core'),
+        'packages/core/src/index.ts': 'export const c = 1;\n',
+        'packages/server/package.json': manifest('@sys/server'),
+        'packages/server/src/index.ts': 'export const s = 1;\n',
+      }),
+    ).toEqual([
+      "packages/client/src/client.ts:1 '@sys/server': client may import only core and diff-tracker, not server",
+      "packages/client/src/client.ts:1 '@sys/server': @sys/server is not in dependencies of packages/client/package.json",
+    ]);
+  });
+
   it('requires the @sys/source condition on every export', () => {
     const plain = JSON.stringify({ name: '@sys/core', exports: { '.': { import: './dist/index.js' } } });
     expect(problems({ 'packages/core/package.json': plain })).toEqual([

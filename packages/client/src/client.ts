@@ -263,6 +263,11 @@ class Client implements StateClient {
       );
       return;
     }
+    if (isPlainObject(parsed) && (parsed.t === 'shutdown' || parsed.t === 'closing')) {
+      // The server says it is going away (or dropping this slow client): the connection ends next and the
+      // client reconnects with backoff. Not an envelope: nothing to apply.
+      return;
+    }
     this.#onEnvelope(parsed, utf8Length(text));
   }
 
