@@ -1,4 +1,4 @@
-import { isPlainObject, type Json, sealJson } from '@sys/core';
+import { describeNonJsonPrimitive, isPlainObject, type Json, JsonValueError } from '@sys/core';
 import { applyPatch, fingerprint } from '@sys/diff-tracker';
 
 /** Why the client dropped its position and asked for a snapshot. */
@@ -39,9 +39,10 @@ export type ApplyOutcome =
   | { readonly kind: 'resync'; readonly reason: ResyncReason; readonly detail: string };
 
 /**
- * The client's copy of the state and its position. Every node is sealed, so a delta copies only the
+ * The client's copy of the state and its position. Every node is frozen, so a delta copies only the
  * containers on its paths (untouched subtrees keep their identity) and the fingerprint re-hashes only those.
- * Applying is atomic: on any failure the copy and position stay as they were.
+ * Applying is atomic: on any failure the copy and position stay as they were. It takes ownership of the
+ * envelopes it is given (their state and op values become part of the copy, frozen): pass parsed JSON.
  */
 export class Replica {
   #state: Json = null;
@@ -70,11 +71,11 @@ export class Replica {
     if (envelope.t === 'snapshot') {
       let next: Json;
       try {
-        next = sealJson(envelope.state, '/state');
+        next = freezeNew(envelope.state, '/state');
       } catch (e) {
         return { kind: 'resync', reason: 'bad_envelope', detail: message(e) };
       }
-      const mismatch = checkFingerprint(next, envelope.fp);
+      const mismatch = checkFingerprint(next, envelope.fp, undefined);
       if (mismatch !== undefined) return mismatch;
       this.#state = next;
       this.#epoch = envelope.epoch;
@@ -104,11 +105,11 @@ export class Replica {
     }
     let next: Json;
     try {
-      next = sealJson(applyPatch(this.#state, envelope.ops));
+      next = applyPatch(this.#state, envelope.ops, { freeze: true });
     } catch (e) {
       return { kind: 'resync', reason: 'apply_failed', detail: message(e) };
     }
-    const mismatch = checkFingerprint(next, envelope.fp);
+    const mismatch = checkFingerprint(next, envelope.fp, this.#state);
     if (mismatch !== undefined) return mismatch;
     this.#state = next;
     this.#seq = envelope.to;
@@ -116,9 +117,13 @@ export class Replica {
   }
 }
 
-function checkFingerprint(state: Json, fp: string | undefined): ApplyOutcome | undefined {
+function checkFingerprint(
+  state: Json,
+  fp: string | undefined,
+  previous: Json | undefined,
+): ApplyOutcome | undefined {
   if (fp === undefined) return undefined;
-  const mine = fingerprint(state);
+  const mine = fingerprint(state, previous);
   if (mine === fp) return undefined;
   return {
     kind: 'resync',
@@ -144,6 +149,29 @@ function checkEnvelope(raw: unknown): WireEnvelope | string {
     return raw as WireEnvelope;
   }
   return `unknown envelope type ${JSON.stringify(e.t)}`;
+}
+
+/**
+ * Freezes, in place, every node of `value` that is not frozen yet, checking it is JSON on the way; returns
+ * it. A frozen node is a node of the copy (deep-frozen when it was added), so the walk costs only what an
+ * envelope brought: the new values and the containers applyPatch copied on their paths. In place, because
+ * those nodes are the client's own (parsed from the wire, or made by applyPatch): no second copy.
+ */
+function freezeNew(value: unknown, pointer: string): Json {
+  if (value === null || typeof value !== 'object') {
+    const bad = describeNonJsonPrimitive(value);
+    if (bad !== null) throw new JsonValueError(pointer, bad);
+    return value as Json;
+  }
+  if (Object.isFrozen(value)) return value as Json;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) freezeNew(value[i], pointer);
+  } else if (isPlainObject(value)) {
+    for (const key in value) freezeNew(value[key], pointer);
+  } else {
+    throw new JsonValueError(pointer, 'not a JSON object or array');
+  }
+  return Object.freeze(value) as Json;
 }
 
 function isSeq(v: unknown): v is number {

@@ -86,6 +86,8 @@ interface Face {
   seq: number;
   /** Fingerprint of `state`, computed on the first envelope at this position. */
   fp: string | undefined;
+  /** The last state of this face whose fingerprint was computed (it makes the next one cheaper). */
+  hashed: Json | undefined;
   /** Running total of displaced bytes on this face, for the retained-memory estimate. */
   displacedTotal: number;
   /** The last delta computed to the current state, keyed by the state it started from (fan-out reuse). */
@@ -256,6 +258,7 @@ export class ChangeFeed {
     for (const face of this.#faces) {
       face.state = undefined;
       face.fp = undefined;
+      face.hashed = undefined;
       face.memo.clear();
     }
     for (const c of this.#consumers.values()) {
@@ -364,6 +367,7 @@ function newFace(): Face {
     state: undefined,
     seq: 0,
     fp: undefined,
+    hashed: undefined,
     displacedTotal: 0,
     memo: new Map(),
     knownSizeBytes: 0,
@@ -388,7 +392,11 @@ const FP_SHAPE = '0000000000000000';
 
 /** The fingerprint of a face's state, computed once per position (it costs the nodes that changed). */
 function faceFingerprint(face: Face): string {
-  face.fp ??= fingerprint(face.state as Json);
+  if (face.fp === undefined) {
+    const state = face.state as Json;
+    face.fp = face.hashed === undefined ? fingerprint(state) : fingerprint(state, face.hashed);
+    face.hashed = state;
+  }
   return face.fp;
 }
 

@@ -5,33 +5,48 @@ import { describe, expect, it } from 'vitest';
 import { fingerprint } from './fingerprint.js';
 import { applyPatch } from './patch.js';
 
-// An independent implementation of the spec in docs/json-api.md, straight from its table: the bytes are
-// built as an array (TextEncoder for UTF-8, DataView for the double) and hashed with BigInt arithmetic.
+// An independent implementation of the spec in docs/json-api.md, straight from its table: each value's
+// words are built as an array (TextEncoder for UTF-8, DataView for the double) and hashed with BigInt.
 const MASK = (1n << 64n) - 1n;
-function fnv1a64(bytes: readonly number[]): bigint {
+function fnv1a64(words: readonly number[]): bigint {
   let h = 0xcbf29ce484222325n;
-  for (const b of bytes) h = ((h ^ BigInt(b)) * 0x100000001b3n) & MASK;
+  for (const w of words) h = ((h ^ BigInt(w >>> 0)) * 0x100000001b3n) & MASK;
   return h;
 }
-function be8(h: bigint): number[] {
-  const out: number[] = [];
-  for (let i = 7; i >= 0; i--) out.push(Number((h >> BigInt(8 * i)) & 0xffn));
-  return out;
+const halves = (h: bigint): number[] => [Number(h >> 32n), Number(h & 0xffffffffn)];
+function stringWords(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s), 0xff];
+  while (bytes.length % 4 !== 0) bytes.push(0);
+  const words: number[] = [];
+  for (let i = 0; i < bytes.length; i += 4) {
+    words.push(new DataView(new Uint8Array(bytes.slice(i, i + 4)).buffer).getUint32(0));
+  }
+  return words;
 }
-const utf8z = (s: string): number[] => [...new TextEncoder().encode(s), 0xff];
-function referenceHash(v: Json): bigint {
+// MurmurHash3's fmix64, on BigInt.
+function fmix64(x: bigint): bigint {
+  let h = x;
+  h ^= h >> 33n;
+  h = (h * 0xff51afd7ed558ccdn) & MASK;
+  h ^= h >> 33n;
+  h = (h * 0xc4ceb9fe1a85ec53n) & MASK;
+  h ^= h >> 33n;
+  return h;
+}
+const referenceHash = (v: Json): bigint => fmix64(fnvOf(v));
+function fnvOf(v: Json): bigint {
   if (v === null) return fnv1a64([0x6e]);
   if (typeof v === 'boolean') return fnv1a64([v ? 0x74 : 0x66]);
   if (typeof v === 'number') {
     const dv = new DataView(new ArrayBuffer(8));
     dv.setFloat64(0, Object.is(v, -0) ? 0 : v);
-    return fnv1a64([0x64, ...new Uint8Array(dv.buffer)]);
+    return fnv1a64([0x64, dv.getUint32(0), dv.getUint32(4)]);
   }
-  if (typeof v === 'string') return fnv1a64([0x73, ...utf8z(v)]);
-  if (Array.isArray(v)) return fnv1a64([0x61, ...v.flatMap((c) => be8(referenceHash(c)))]);
+  if (typeof v === 'string') return fnv1a64([0x73, ...stringWords(v)]);
+  if (Array.isArray(v)) return fnv1a64([0x61, ...v.flatMap((c) => halves(referenceHash(c)))]);
   const o = v as Record<string, Json>;
   const keys = Object.keys(o).sort();
-  return fnv1a64([0x6f, ...keys.flatMap((k) => [...utf8z(k), ...be8(referenceHash(o[k] as Json))])]);
+  return fnv1a64([0x6f, ...keys.flatMap((k) => [...stringWords(k), ...halves(referenceHash(o[k] as Json))])]);
 }
 const reference = (v: Json): string => referenceHash(v).toString(16).padStart(16, '0');
 
@@ -54,7 +69,7 @@ function docVectors(): [string, string][] {
 }
 
 describe('fingerprint', () => {
-  it('the reference FNV-1a 64 gives the published FNV test values', () => {
+  it('the reference FNV-1a 64 gives the published FNV test values (words below 256 are bytes)', () => {
     const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
     expect(fnv1a64([]).toString(16)).toBe('cbf29ce484222325');
     expect(fnv1a64(ascii('a')).toString(16)).toBe('af63dc4c8601ec8c');
@@ -77,6 +92,8 @@ describe('fingerprint', () => {
     expect(fingerprint(-0)).toBe(fingerprint(0));
     const distinct: Json[] = [null, 0, '0', false, '', [], {}, [null], { '': null }, [[]], [0, 1], [1, 0]];
     expect(new Set(distinct.map(fingerprint)).size).toBe(distinct.length);
+    // fmix64 of 0 is 0; the known values of MurmurHash3's finalizer.
+    expect(fmix64(0n)).toBe(0n);
     // A string's end is marked, so moving a byte between a key and its neighbour changes the hash.
     expect(fingerprint({ ab: 'c' })).not.toBe(fingerprint({ a: 'bc' }));
     expect(fingerprint(['ab', 'c'])).not.toBe(fingerprint(['a', 'bc']));
@@ -146,18 +163,48 @@ function toOp(doc: Json, e: Edit): unknown {
   }
 }
 
+// Wide nodes (8 children or more) keep their children's hashes for the next version: start from states
+// that have some.
+const wide = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.dictionary(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 2 }), { minKeys: 8, maxKeys: 16 }),
+  fc.array(fc.jsonValue({ maxDepth: 2 }), { minLength: 8, maxLength: 16 }),
+  fc.record({
+    m: fc.dictionary(fc.string({ maxLength: 2 }), fc.array(fc.integer(), { minLength: 8, maxLength: 10 }), {
+      minKeys: 8,
+      maxKeys: 12,
+    }),
+  }),
+);
+
 describe('incremental fingerprint over structurally shared states', () => {
-  test.prop([fc.jsonValue({ maxDepth: 3 }), fc.array(edit, { minLength: 1, maxLength: 20 })], {
+  test.prop([wide, fc.array(edit, { minLength: 1, maxLength: 20 }), fc.jsonValue({ maxDepth: 2 })], {
     numRuns: 500,
-  })('equals a from-scratch fingerprint of a deep copy after every change', (start, edits) => {
-    let state = sealJson(start);
-    expect(fingerprint(state)).toBe(fingerprint(structuredClone(state)));
-    for (const e of edits) {
-      const next = sealJson(applyPatch(state, [toOp(state, e)]));
-      const fresh = structuredClone(next);
-      expect(fingerprint(next)).toBe(fingerprint(fresh));
-      expect(fingerprint(next)).toBe(reference(fresh));
-      state = next;
-    }
+  })(
+    'equals a from-scratch fingerprint of a deep copy after every change, with or without `previous`',
+    (start, edits, unrelated) => {
+      let state = sealJson(start as Json);
+      expect(fingerprint(state)).toBe(fingerprint(structuredClone(state)));
+      for (const e of edits) {
+        const next = sealJson(applyPatch(state, [toOp(state, e)]));
+        const fresh = structuredClone(next);
+        const expected = reference(fresh);
+        // Next to the state it came from (the fast path), alone, and next to an unrelated value.
+        expect(fingerprint(next, state)).toBe(expected);
+        expect(fingerprint(next)).toBe(expected);
+        expect(fingerprint(fresh, unrelated as Json)).toBe(expected);
+        expect(fingerprint(fresh, state)).toBe(expected);
+        state = next;
+      }
+    },
+  );
+
+  it('does not cache a frozen node whose child is still mutable', () => {
+    const inner: { v: number } = { v: 1 };
+    const outer = Object.freeze({ inner: inner as Json });
+    const before = fingerprint(outer);
+    inner.v = 2;
+    expect(fingerprint(outer)).not.toBe(before);
+    expect(fingerprint(outer)).toBe(reference({ inner: { v: 2 } }));
   });
 });

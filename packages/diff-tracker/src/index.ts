@@ -15,5 +15,5 @@ export {
 } from './feed.js';
 export { fingerprint } from './fingerprint.js';
 export { jsonByteSize, jsonStringSize, utf8Length } from './json.js';
-export { applyPatch } from './patch.js';
+export { type ApplyPatchOptions, applyPatch } from './patch.js';
 export { type DiffResult, DiffTracker } from './tracker.js';

@@ -1,4 +1,4 @@
-import type { Json } from '@sys/core';
+import { type Json, sealJson } from '@sys/core';
 import { describe, expect, it } from 'vitest';
 import { PatchError } from './errors.js';
 import { applyPatch } from './patch.js';
@@ -139,5 +139,32 @@ describe('applyPatch: errors are typed and atomic', () => {
     const out = applyPatch(doc, [{ op: 'add', path: '/a/-', value: 3 }]);
     expect(out).toEqual({ a: [1, 2, 3] });
     expect(doc.a).toEqual([1, 2]);
+  });
+});
+
+describe('applyPatch with freeze', () => {
+  it('returns a deep-frozen document sharing what the patch did not touch, and leaves the input as it was', () => {
+    const doc = sealJson({ a: { x: [1, 2] }, b: { y: 1 }, c: [{ z: 1 }] });
+    const out = applyPatch(
+      doc,
+      [
+        { op: 'add', path: '/a/x/-', value: { n: [3] } },
+        { op: 'replace', path: '/b/y', value: { deep: [1] } },
+        { op: 'copy', from: '/c/0', path: '/d' },
+        { op: 'move', from: '/c', path: '/e' },
+      ],
+      { freeze: true },
+    ) as Record<string, Json>;
+    expect(out).toEqual({
+      a: { x: [1, 2, { n: [3] }] },
+      b: { y: { deep: [1] } },
+      d: { z: 1 },
+      e: [{ z: 1 }],
+    });
+    const frozenAllTheWay = (v: Json): boolean =>
+      v === null || typeof v !== 'object' || (Object.isFrozen(v) && Object.values(v).every(frozenAllTheWay));
+    expect(frozenAllTheWay(out)).toBe(true);
+    expect(out.e).toBe((doc as Record<string, Json>).c);
+    expect(doc).toEqual({ a: { x: [1, 2] }, b: { y: 1 }, c: [{ z: 1 }] });
   });
 });
