@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pregenerate } from './data.js';
 import { formatSection, type Row, type SectionResult } from './harness.js';
+import { runClient } from './sections/client.js';
 import { runColumnar } from './sections/columnar.js';
 import { runDelta } from './sections/delta.js';
 import { runE2e, runSystem } from './sections/e2e.js';
@@ -155,4 +156,12 @@ describe('bench sections on tiny sizes', () => {
     expect(filtered?.ratio).toBeGreaterThan(0);
     expect(filtered?.ratio).toBeLessThan(1);
   }, 60_000);
+
+  it('11 client', async () => {
+    const s = await runClient({ symbols: 6, startMinutes: 20, ticks: 3, warmup: 1 });
+    checkSection(s, 11);
+    expect(s.rows.find((r) => r.name.endsWith('min+gzip'))?.goal?.text).toBe('≤ 12 KB');
+    // Every envelope of the run applied, fingerprint checked.
+    expect(s.rows.find((r) => r.name.endsWith('envelopes the client failed to apply'))?.median).toBe(0);
+  });
 });

@@ -1,4 +1,5 @@
 import type { SectionResult } from '../harness.js';
+import { CLIENT_FULL, CLIENT_QUICK, runClient } from './client.js';
 import { COLUMNAR_FULL, COLUMNAR_QUICK, runColumnar } from './columnar.js';
 import { DELTA_FULL, DELTA_QUICK, runDelta } from './delta.js';
 import { E2E_FULL, E2E_QUICK, runE2e } from './e2e.js';
@@ -15,7 +16,7 @@ export interface Section {
   run(quick: boolean): Promise<SectionResult>;
 }
 
-/** The sections, in order: 1–6 from issue 10, 7 (the replay loop) from issue 13, 8 (indicators) from issue 18. */
+/** The sections, in order: 1–6 from issue 10, 7 (the replay loop) from issue 13, 8 (indicators) from issue 18, 10 (the server) from issue 14, 11 (the client) from issue 15. */
 export const SECTIONS: readonly Section[] = [
   { id: 1, run: (quick) => runDelta(quick ? DELTA_QUICK : DELTA_FULL) },
   { id: 2, run: (quick) => runSnapshot(quick ? SNAPSHOT_QUICK : SNAPSHOT_FULL) },
@@ -26,4 +27,5 @@ export const SECTIONS: readonly Section[] = [
   { id: 7, run: (quick) => runLoop(quick ? LOOP_QUICK : LOOP_FULL) },
   { id: 8, run: (quick) => runIndicators(quick ? INDICATORS_QUICK : INDICATORS_FULL) },
   { id: 10, run: (quick) => runServe(quick ? SERVE_QUICK : SERVE_FULL) },
+  { id: 11, run: (quick) => runClient(quick ? CLIENT_QUICK : CLIENT_FULL) },
 ];
