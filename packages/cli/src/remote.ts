@@ -167,7 +167,7 @@ async function runRemote(
       }
       const query = args.debug === true ? '?debug=1' : '';
       if (args.watch === true) {
-        await watch(r, query, (line) => ctx.out.line(line));
+        await watch(r, args.debug === true, (line) => ctx.out.line(line));
         return;
       }
       // Each CLI call is a new consumer of the server: its first answer is the complete state.
@@ -181,32 +181,28 @@ async function runRemote(
 }
 
 /**
- * Prints the server's envelopes as NDJSON, one per line, as the in-process `--watch` does: read from
- * the SSE stream until the server shuts down or the command is cancelled.
+ * Prints the server's envelopes as NDJSON, one per line, as the in-process `--watch` does, through
+ * @sys/client over SSE — the same code path as any program following the server: it reconnects by itself,
+ * resumes from its position, and checks each envelope's fingerprint (a resync prints the snapshot it got).
+ * Runs until the command is cancelled (Ctrl-C).
  */
-async function watch(r: Remote, query: string, line: (text: string) => void): Promise<void> {
-  const res = await r.request(`/v1/stream${query}`, { headers: { accept: 'text/event-stream' } });
-  const body = res.body;
-  if (body === null) return;
-  const decoder = new TextDecoder();
-  let buffer = '';
+async function watch(r: Remote, debug: boolean, line: (text: string) => void): Promise<void> {
+  const { createStateClient } = await import('@sys/client');
+  const client = createStateClient({
+    url: r.url,
+    transport: 'sse',
+    debug,
+    ...(r.token === undefined ? {} : { token: r.token }),
+  });
+  const off = client.subscribe(({ envelope }) => line(JSON.stringify(envelope)));
   try {
-    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end = buffer.indexOf('\n\n');
-      while (end >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(frame)?.[1];
-        const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (data !== undefined && (event === 'snapshot' || event === 'delta')) line(data);
-        if (event === 'shutdown') return;
-        end = buffer.indexOf('\n\n');
-      }
-    }
-  } catch (e) {
-    if (r.signal.aborted) return;
-    throw e;
+    await new Promise<void>((resolve) => {
+      if (r.signal.aborted) resolve();
+      r.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    off();
+    client.close();
   }
 }
 

@@ -11,7 +11,7 @@ import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Json } from '@sys/core';
-import { applyPatch } from '@sys/diff-tracker';
+import { applyPatch, fingerprint } from '@sys/diff-tracker';
 import { type Position, StateHub } from '@sys/server';
 import { NatsError } from './errors.js';
 import { type RunNames, runNames, SNAPSHOT_OBJECT } from './names.js';
@@ -22,7 +22,7 @@ export interface FollowerOptions {
   nc: NatsConnection;
   /** The publisher's run name (its `--name`). */
   run: string;
-  /** Fingerprint of a state: envelopes carrying `fp` are checked against it after they apply. */
+  /** Fingerprint of a state: envelopes carrying `fp` are checked against it after they apply (default @sys/diff-tracker's). */
   fingerprint?: (state: Json) => string;
   /** This follower's name in the status bucket. Default host-pid. */
   id?: string;
@@ -97,7 +97,8 @@ export class Follower {
 
   private constructor(options: FollowerOptions) {
     this.names = runNames(options.run);
-    this.#o = options;
+    // Envelopes carry `fp` (the server's default): check each against the copy unless told otherwise.
+    this.#o = { ...options, fingerprint: options.fingerprint ?? fingerprint };
     this.#js = jetstream(options.nc);
     this.#now = options.now ?? Date.now;
     this.id = (options.id ?? `${hostname()}-${process.pid}`).replace(/[^A-Za-z0-9_-]/g, '_');
@@ -151,7 +152,7 @@ export class Follower {
       initial: { epoch: snap.epoch, seq: snap.seq, state: snap.state },
       ...(options.maxPositions === undefined ? {} : { maxPositions: options.maxPositions }),
       ...(options.maxHistoryBytes === undefined ? {} : { maxHistoryBytes: options.maxHistoryBytes }),
-      ...(options.fingerprint === undefined ? {} : { fingerprint: options.fingerprint }),
+      fingerprint: options.fingerprint ?? fingerprint,
     });
     f.#state = f.#hub.state;
     f.#loop = f.#run();

@@ -4,6 +4,7 @@ import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import { type Json, SysError } from '@sys/core';
+import { fingerprint } from '@sys/diff-tracker';
 import {
   ConfigError,
   type SessionConfigInput,
@@ -56,8 +57,8 @@ export interface ServerOptions {
   compress?: boolean;
   /** Time `close()` gives clients to receive their last envelope before sockets are cut. Default 5 s. */
   shutdownDeadlineMs?: number;
-  /** Fingerprint of a state, sent as `fp` in every envelope when given. */
-  fingerprint?: (state: Json) => string;
+  /** Fingerprint of a state, sent as `fp` in every envelope; default @sys/diff-tracker's, `false` for none. */
+  fingerprint?: ((state: Json) => string) | false;
   /** A folder of static files served at `/` (the dashboard). */
   staticDir?: string;
 }
@@ -129,7 +130,8 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
       epoch: () => (manager as SystemManager).feed.epoch,
       ...(options.maxPositions === undefined ? {} : { maxPositions: options.maxPositions }),
       ...(options.maxHistoryBytes === undefined ? {} : { maxHistoryBytes: options.maxHistoryBytes }),
-      ...(options.fingerprint === undefined ? {} : { fingerprint: options.fingerprint }),
+      // Every envelope carries the fingerprint of the state after it, so a client proves its copy exact.
+      ...(options.fingerprint === false ? {} : { fingerprint: options.fingerprint ?? fingerprint }),
     });
   const connections = new Set<Connection>();
   const metrics = new ServerMetrics({
