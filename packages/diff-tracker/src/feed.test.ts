@@ -108,13 +108,13 @@ describe('ChangeFeed', () => {
 
   it('bounds memory held for an idle consumer; past the bound it gets a memory_bound snapshot', () => {
     const p = producer();
+    p.extra = { blob: 'x'.repeat(5_000) };
     const feed = new ChangeFeed(() => p.state(), { maxRetainedBytesPerConsumer: 2_000 });
     feed.read('idle');
     feed.read('active');
-    for (let i = 0; i < 100; i++) {
-      p.extra = { blob: 'x'.repeat(100) + i };
-      feed.read('active');
-    }
+    // The 5,000-character blob the idle consumer holds is replaced: only its snapshot keeps it alive.
+    p.extra = { blob: 'y' };
+    feed.read('active');
     expect(feed.stats('idle')?.retainedBytes).toBe(0); // its snapshot was dropped
     expect(feed.stats('active')?.retainedBytes).toBe(0);
     const r = feed.read('idle').envelope;
@@ -122,16 +122,23 @@ describe('ChangeFeed', () => {
     if (r.t === 'snapshot') expect(r.state).toEqual(p.state());
   });
 
-  it('an idle consumer under the bound keeps its position and retains an estimate of displaced bytes', () => {
+  it('counts what an idle consumer holds, not every replacement since it read', () => {
     const p = producer();
-    const feed = new ChangeFeed(() => p.state(), { maxRetainedBytesPerConsumer: 1_000_000 });
-    feed.read('idle');
     p.extra = { blob: 'y'.repeat(500) };
-    feed.read('active');
-    p.extra = { blob: 'z'.repeat(500) };
-    feed.read('active');
-    expect(feed.stats('idle')?.retainedBytes).toBeGreaterThanOrEqual(500);
-    expect(feed.read('idle').envelope.t).toBe('delta');
+    const feed = new ChangeFeed(() => p.state(), { maxRetainedBytesPerConsumer: 2_000 });
+    feed.read('idle');
+    // A hundred replacements of a 500-character value: 50,000 bytes displaced in all, but the idle
+    // consumer holds only the first value (and the containers above it).
+    for (let i = 0; i < 100; i++) {
+      p.extra = { blob: `${'z'.repeat(500)}${i}` };
+      feed.read('active');
+    }
+    const retained = feed.stats('idle')?.retainedBytes ?? 0;
+    expect(retained).toBeGreaterThanOrEqual(500);
+    expect(retained).toBeLessThan(1_000);
+    // Under the bound by that measure, it keeps its position: a delta, not a memory_bound snapshot.
+    const e = feed.read('idle').envelope;
+    expect(e.t).toBe('delta');
   });
 
   it('a producer restart changes the epoch; every consumer gets an epoch_changed snapshot', () => {

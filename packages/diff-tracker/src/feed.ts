@@ -112,6 +112,8 @@ interface Catchup {
   sizeBytes: number;
   /** The delta is larger than a snapshot would be. */
   larger: boolean;
+  /** What the state at `from` holds that the current state does not share: a consumer there keeps it alive. */
+  displacedBytes: number;
   /** Built on first use. */
   diff: JsonDiff | undefined;
   envelope: DeltaEnvelope | undefined;
@@ -279,7 +281,7 @@ export class ChangeFeed {
       bytesSent: c.bytesSent,
       deltasSent: c.deltasSent,
       snapshotsSent: { ...c.snapshotsSent },
-      retainedBytes: c.snapshot === undefined ? 0 : face.displacedTotal - c.displacedAtRead,
+      retainedBytes: this.#retained(face, c),
       debug: c.debug,
     };
   }
@@ -325,15 +327,50 @@ export class ChangeFeed {
       larger = sizeBytes > face.knownSizeBytes;
     }
     if (diff.opCount > 0) face.lastLarger = larger;
-    return { from, envelopeHead, sizeBytes, larger, diff: diff.diff, envelope: undefined };
+    return {
+      from,
+      envelopeHead,
+      sizeBytes,
+      larger,
+      displacedBytes: diff.displacedBytes,
+      diff: diff.diff,
+      envelope: undefined,
+    };
   }
 
+  /**
+   * Bytes a consumer's snapshot holds that the latest state no longer shares: what diffing its snapshot
+   * against the latest state displaces. Shared with its next read (the same catch-up, memoized per
+   * snapshot), so measuring costs what changed since it read, once per position it is at.
+   */
+  #retained(face: Face, c: Consumer): number {
+    const from = c.snapshot;
+    const state = face.state;
+    if (from === undefined || state === undefined || from === state) return 0;
+    let catchup = face.memo.get(from);
+    if (catchup === undefined) {
+      catchup = this.#catchup(face, c.seq, from, measureJson(from, state, !face.lastLarger));
+      face.memo.set(from, catchup);
+    }
+    return catchup.displacedBytes;
+  }
+
+  /**
+   * Drops the snapshot of a consumer that holds more than the bound. The running total of bytes displaced
+   * since it read is an upper bound (a node replaced twice counts twice though the consumer holds only
+   * the first), so only a consumer over the bound by that count is measured exactly; one under it by the
+   * exact measure keeps its snapshot, and its running count starts again from the exact figure.
+   */
   #enforceMemoryBound(face: Face, debug: boolean): void {
     for (const c of this.#consumers.values()) {
       if (c.debug !== debug || c.snapshot === undefined) continue;
-      if (face.displacedTotal - c.displacedAtRead > this.#maxRetained) {
+      if (face.displacedTotal - c.displacedAtRead <= this.#maxRetained) continue;
+      const exact = this.#retained(face, c);
+      if (exact > this.#maxRetained) {
         c.snapshot = undefined;
         c.pendingReason = 'memory_bound';
+      } else {
+        c.displacedAtRead = face.displacedTotal - exact;
       }
     }
   }

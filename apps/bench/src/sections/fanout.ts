@@ -211,7 +211,12 @@ export async function runFanout(sizes: FanoutSizes): Promise<SectionResult> {
       'lower',
       {
         baseline: planName,
-        note: "the feed's estimate of what the idle consumer's snapshot holds that the latest state no longer shares (bounded by maxRetainedBytesPerConsumer, default 8 MiB)",
+        // Issue 20: the estimate decides when an idle consumer is dropped, so it must be near the real heap.
+        goal: {
+          text: `within 2× of the heap row (${(idleRetained / Math.max(1, idleHeap)).toFixed(2)}×)`,
+          pass: idleRetained >= idleHeap / 2 && idleRetained <= idleHeap * 2,
+        },
+        note: "the feed's measure of what the idle consumer's snapshot holds that the latest state no longer shares (bounded by maxRetainedBytesPerConsumer, default 8 MiB)",
       },
     ),
     figure(`memory per consumer · idle for ${idleAt} ticks, heap`, Math.max(0, idleHeap), 'bytes', 'lower', {
