@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { constants, createGzip, type Gzip } from 'node:zlib';
 import type { WebSocket } from 'ws';
+import { GZIP_HEADER, GzipTrailer, gzipSegment } from './gzip.js';
 import type { Prepared, StateHub, Subscriber, View } from './hub.js';
 import type { ServerMetrics } from './metrics.js';
 import type { Position } from './position.js';
@@ -99,11 +99,15 @@ export abstract class Connection implements Subscriber {
   }
 }
 
-/** A Server-Sent Events client: one `event:` per envelope, optionally gzip-compressed and flushed per event. */
+/**
+ * A Server-Sent Events client: one `event:` per envelope. With gzip, each envelope's frame is compressed
+ * once for every gzip client (a shared segment, see gzip.ts) and this client's stream is a gzip header, the
+ * segments it was sent, and a trailer at the end.
+ */
 export class SseConnection extends Connection {
   readonly transport = 'sse';
   readonly #res: ServerResponse;
-  readonly #gzip: Gzip | undefined;
+  readonly #gzip: GzipTrailer | undefined;
 
   constructor(
     res: ServerResponse,
@@ -122,25 +126,26 @@ export class SseConnection extends Connection {
       'x-accel-buffering': 'no',
       ...(gzip ? { 'content-encoding': 'gzip', vary: 'accept-encoding' } : {}),
     });
-    if (gzip) {
-      this.#gzip = createGzip({ level: 6 });
-      this.#gzip.pipe(res);
-      this.#gzip.on('error', () => res.destroy());
-    }
     // A reset socket is the client leaving; its 'close' detaches it.
     res.on('error', () => res.destroy());
+    if (gzip) {
+      this.#gzip = new GzipTrailer();
+      this.#write(GZIP_HEADER);
+    }
     this.#raw('retry: 2000\n\n');
   }
 
   bufferedBytes(): number {
-    return (
-      this.#res.writableLength +
-      (this.#gzip === undefined ? 0 : this.#gzip.writableLength + this.#gzip.readableLength)
-    );
+    return this.#res.writableLength;
   }
 
   protected write(envelope: Prepared): void {
-    this.#out(envelope.sseFrame());
+    if (this.#gzip === undefined) {
+      this.#write(envelope.sseFrame());
+      return;
+    }
+    const segment = envelope.sseGzip();
+    if (this.#write(segment.bytes)) this.#gzip.add(segment);
   }
 
   heartbeat(): void {
@@ -157,25 +162,27 @@ export class SseConnection extends Connection {
       res.once('finish', () => resolve());
       res.once('close', () => resolve());
     });
-    if (this.#gzip !== undefined) this.#gzip.end();
-    else res.end();
+    if (this.#gzip !== undefined) this.#write(this.#gzip.end());
+    res.end();
     return flushed;
   }
 
   #raw(text: string): void {
-    this.#out(Buffer.from(text, 'utf8'));
-  }
-
-  #out(chunk: Buffer): void {
-    // The socket may be gone between its 'close' and our next write: nothing to send to.
-    if (this.#res.destroyed || this.#res.writableEnded) return;
+    const data = Buffer.from(text, 'utf8');
     if (this.#gzip === undefined) {
-      this.#res.write(chunk);
+      this.#write(data);
       return;
     }
-    if (this.#gzip.writableEnded) return;
-    this.#gzip.write(chunk);
-    this.#gzip.flush(constants.Z_SYNC_FLUSH);
+    const segment = gzipSegment(data);
+    if (this.#write(segment.bytes)) this.#gzip.add(segment);
+  }
+
+  /** Writes when the socket is still there; says whether it did. */
+  #write(chunk: Buffer): boolean {
+    // The socket may be gone between its 'close' and our next write: nothing to send to.
+    if (this.#res.destroyed || this.#res.writableEnded) return false;
+    this.#res.write(chunk);
+    return true;
   }
 }
 

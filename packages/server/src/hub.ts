@@ -1,6 +1,7 @@
 import { type Json, sealJson } from '@sys/core';
 import { diffJson, type PatchOp, type SnapshotReason } from '@sys/diff-tracker';
 import { HttpError } from './errors.js';
+import { type GzipSegment, gzipSegment } from './gzip.js';
 import { formatPosition, type Position } from './position.js';
 import { projection, type ViewSpec, viewKey } from './view.js';
 
@@ -22,6 +23,8 @@ export interface Prepared {
   bytes(): Buffer;
   /** The SSE frame (`id`, `event`, `data`), made on first use and shared. */
   sseFrame(): Buffer;
+  /** The SSE frame gzip-compressed once, as a segment any gzip client's stream can carry. */
+  sseGzip(): GzipSegment;
 }
 
 /** A client following a view: told of each new envelope of the view, in order. */
@@ -445,6 +448,7 @@ function prepare(
 ): Prepared {
   let bytes: Buffer | undefined;
   let frame: Buffer | undefined;
+  let gzipped: GzipSegment | undefined;
   return {
     kind,
     epoch,
@@ -459,6 +463,10 @@ function prepare(
     sseFrame() {
       frame ??= Buffer.from(`id: ${formatPosition(epoch, to)}\nevent: ${kind}\ndata: ${text}\n\n`, 'utf8');
       return frame;
+    },
+    sseGzip() {
+      gzipped ??= gzipSegment(this.sseFrame());
+      return gzipped;
     },
   };
 }

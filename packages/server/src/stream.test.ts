@@ -1,3 +1,5 @@
+import { get } from 'node:http';
+import { createGunzip } from 'node:zlib';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -217,6 +219,48 @@ describe('following the state over SSE and WebSocket', () => {
     expect(res.status).toBe(304);
     await manager.stop();
   }, 30_000);
+
+  it('gzip SSE: the decoded stream rebuilds the exact state, and its trailer checks out at shutdown', async () => {
+    const { server, manager } = await serveSample();
+    let closed = false;
+    cleanup.push(() => (closed ? undefined : server.close()));
+    const decoded = new Promise<{ text: string; wire: number; encoding: string | undefined }>(
+      (resolve, reject) => {
+        get(`${server.url}/v1/stream?debug=1`, { headers: { ...AUTH, 'accept-encoding': 'gzip' } }, (res) => {
+          const gunzip = createGunzip();
+          let text = '';
+          let wire = 0;
+          res.on('data', (d: Buffer) => {
+            wire += d.length;
+          });
+          res.pipe(gunzip);
+          gunzip.on('data', (d: Buffer) => {
+            text += d.toString('utf8');
+          });
+          // gunzip checks the trailer's CRC-32 and length when the stream ends.
+          gunzip.on('end', () => resolve({ text, wire, encoding: res.headers['content-encoding'] }));
+          gunzip.on('error', reject);
+        }).on('error', reject);
+      },
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await runDay(server);
+    await manager.done();
+    server.hub.sample();
+    const final = await getJson(server, '/v1/state?debug=1');
+    closed = true;
+    await server.close();
+    const { text, wire, encoding } = await decoded;
+    expect(encoding).toBe('gzip');
+    const replica = new Replica();
+    for (const m of text.matchAll(/^event: (snapshot|delta)\ndata: (.*)$/gm))
+      replica.apply(JSON.parse(m[2] as string) as WireEnvelope);
+    expect(replica.position).toBe(final.headers.get('etag')?.replaceAll('"', ''));
+    expect(replica.state).toEqual(final.body);
+    expect(text).toMatch(/^event: shutdown$/m);
+    // Compressed on the wire: far fewer bytes than the text.
+    expect(wire * 5).toBeLessThan(Buffer.byteLength(text));
+  }, 60_000);
 
   it('tells WebSocket clients what is wrong with a bad first message and closes with 1008', async () => {
     const { server } = await serveSample();
