@@ -1,4 +1,4 @@
-import { Indicator, STATE_COUNT as COUNT, STATE_READY as READY } from './indicator.js';
+import { STATE_COUNT as COUNT, Indicator, STATE_READY as READY } from './indicator.js';
 import {
   extremeClear,
   extremeInit,
@@ -21,7 +21,14 @@ const BANDS = Object.freeze(['upper', 'middle', 'lower']);
 const SMA_PERIOD = 4;
 const SMA_RING = 5;
 
-function smaStep(s: Float64Array, at: number, _high: number, _low: number, close: number): void {
+function smaStep(
+  s: Float64Array,
+  at: number,
+  _high: number,
+  _low: number,
+  close: number,
+  _volume: number,
+): void {
   const b = at + SMA_RING;
   ringPush(s, b, close);
   if (ringFull(s, b)) {
@@ -54,7 +61,7 @@ const EMA_K = 5;
 const EMA_SUM = 6;
 const EMA_EMA = 7;
 
-function emaStep(s: Float64Array, at: number, _high: number, _low: number, x: number): void {
+function emaStep(s: Float64Array, at: number, _high: number, _low: number, x: number, _volume: number): void {
   let ema: number;
   if (s[at + READY] === 1) {
     ema = s[at + EMA_EMA] as number;
@@ -98,7 +105,7 @@ const WMA_DIVISOR = 5;
 const WMA_WEIGHTED = 6;
 const WMA_RING = 7;
 
-function wmaStep(s: Float64Array, at: number, _high: number, _low: number, x: number): void {
+function wmaStep(s: Float64Array, at: number, _high: number, _low: number, x: number, _volume: number): void {
   const b = at + WMA_RING;
   const n = s[at + WMA_PERIOD] as number;
   // Every value already in the window loses one weight; the new one comes in at weight n (or its rank).
@@ -137,7 +144,7 @@ const RSI_PREVIOUS = 5;
 const RSI_GAIN = 6;
 const RSI_LOSS = 7;
 
-function rsiStep(s: Float64Array, at: number, _high: number, _low: number, x: number): void {
+function rsiStep(s: Float64Array, at: number, _high: number, _low: number, x: number, _volume: number): void {
   const change = x - (s[at + RSI_PREVIOUS] as number);
   s[at + RSI_PREVIOUS] = x;
   const c = s[at + COUNT] as number;
@@ -207,7 +214,14 @@ const MACD_SIGNAL_SUM = 16;
 const MACD_SIGNAL_EMA = 17;
 const MACD_FAST_SEED = 18;
 
-function macdStep(s: Float64Array, at: number, _high: number, _low: number, x: number): void {
+function macdStep(
+  s: Float64Array,
+  at: number,
+  _high: number,
+  _low: number,
+  x: number,
+  _volume: number,
+): void {
   const c = s[at + COUNT] as number;
   const slow = s[at + MACD_SLOW] as number;
   let fastEma: number;
@@ -297,7 +311,14 @@ const ATR_PERIOD = 4;
 const ATR_PREVIOUS = 5;
 const ATR_ATR = 6;
 
-function atrStep(s: Float64Array, at: number, high: number, low: number, close: number): void {
+function atrStep(
+  s: Float64Array,
+  at: number,
+  high: number,
+  low: number,
+  close: number,
+  _volume: number,
+): void {
   const previous = s[at + ATR_PREVIOUS] as number;
   s[at + ATR_PREVIOUS] = close;
   const c = s[at + COUNT] as number;
@@ -351,11 +372,18 @@ const BB_S1 = 10;
 const BB_S2 = 11;
 const BB_RING = 12;
 
-function bollingerStep(s: Float64Array, at: number, _high: number, _low: number, x: number): void {
+function bollingerStep(
+  s: Float64Array,
+  at: number,
+  _high: number,
+  _low: number,
+  x: number,
+  _volume: number,
+): void {
   const n = s[at + BB_PERIOD] as number;
   const c = s[at + COUNT] as number;
   const ring = at + BB_RING;
-  let slot = s[at + BB_AT] as number;
+  let slot = (s[at + BB_AT] as number) | 0;
   if (c === 1) s[at + BB_SHIFT] = x;
   const shift = s[at + BB_SHIFT] as number;
   let s1 = s[at + BB_S1] as number;
@@ -437,7 +465,14 @@ const ST_SMOOTH = 6;
 const ST_SIGNAL = 7;
 const ST_HIGHEST = 8;
 
-function stochasticStep(s: Float64Array, at: number, high: number, low: number, close: number): void {
+function stochasticStep(
+  s: Float64Array,
+  at: number,
+  high: number,
+  low: number,
+  close: number,
+  _volume: number,
+): void {
   const period = s[at + ST_PERIOD] as number;
   const highest = at + ST_HIGHEST;
   const lowest = highest + extremeSize(period);
@@ -612,7 +647,14 @@ export class VwapBands extends Indicator {
 const DC_PERIOD = 6;
 const DC_HIGHEST = 7;
 
-function donchianStep(s: Float64Array, at: number, high: number, low: number): void {
+function donchianStep(
+  s: Float64Array,
+  at: number,
+  high: number,
+  low: number,
+  _close: number,
+  _volume: number,
+): void {
   const period = s[at + DC_PERIOD] as number;
   const highest = at + DC_HIGHEST;
   const hh = extremePush(s, highest, high);
@@ -656,7 +698,14 @@ const ADX_TR = 12;
 const ADX_SUM_DX = 13;
 const ADX_ADX = 14;
 
-function adxStep(s: Float64Array, at: number, high: number, low: number, close: number): void {
+function adxStep(
+  s: Float64Array,
+  at: number,
+  high: number,
+  low: number,
+  close: number,
+  _volume: number,
+): void {
   const c = s[at + COUNT] as number;
   const n = s[at + ADX_PERIOD] as number;
   const up = high - (s[at + ADX_HIGH] as number);

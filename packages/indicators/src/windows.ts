@@ -35,8 +35,9 @@ export function ringSum(s: Float64Array, b: number): number {
 
 /** Adds `x` to the ring at `b`, dropping the oldest once it is full. The sum is exact up to rounding of one add and one subtract per value. */
 export function ringPush(s: Float64Array, b: number, x: number): void {
-  const n = s[b] as number;
-  let at = s[b + 1] as number;
+  // Slots and sizes are small whole numbers: read as int32 (`| 0`) so the index arithmetic stays integer.
+  const n = (s[b] as number) | 0;
+  let at = (s[b + 1] as number) | 0;
   if (s[b + 2] === n) s[b + 3] = (s[b + 3] as number) - (s[b + 4 + at] as number);
   else s[b + 2] = (s[b + 2] as number) + 1;
   s[b + 4 + at] = x;
@@ -66,12 +67,13 @@ export function extremeClear(s: Float64Array, b: number): void {
 
 /** Adds `x` as the newest value of the rolling extreme at `b`; returns the extreme of the window ending with it. */
 export function extremePush(s: Float64Array, b: number, x: number): number {
-  const cap = s[b] as number;
+  // Slots and sizes are small whole numbers: read as int32 (`| 0`) so the index arithmetic stays integer.
+  const cap = (s[b] as number) | 0;
   const max = s[b + 1] === 1;
   const values = b + 5;
   const index = values + cap;
-  let head = s[b + 2] as number;
-  let size = s[b + 3] as number;
+  let head = (s[b + 2] as number) | 0;
+  let size = (s[b + 3] as number) | 0;
   const i = s[b + 4] as number;
   s[b + 4] = i + 1;
   // Drop the front once it left the window, then every back candidate that `x` beats.
