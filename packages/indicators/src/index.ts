@@ -1,5 +1,15 @@
 export { IndicatorParamError, UnknownIndicatorError } from './errors.js';
-export { Indicator, type IndicatorJson, type IndicatorValue, type OhlcvBar } from './indicator.js';
+export {
+  Indicator,
+  type IndicatorJson,
+  type IndicatorValue,
+  type OhlcvBar,
+  STATE_COUNT,
+  STATE_LAST_START_MS,
+  STATE_OUT,
+  STATE_READY,
+  type StepKernel,
+} from './indicator.js';
 export {
   Adx,
   Atr,

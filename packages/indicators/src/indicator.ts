@@ -19,9 +19,34 @@ export type IndicatorValue = number | null | { readonly [output: string]: number
 export type IndicatorJson = { readonly value: IndicatorValue; readonly ready: boolean };
 
 /**
- * The base of every indicator: a state machine fed one closed bar at a time, O(1) per bar. Outputs are kept
- * as numbers in `out` (NaN until ready) so a reader in a hot loop allocates nothing; `value` and `toJson`
- * shape them for people.
+ * One indicator's step over a closed bar, on its state at `state[at …]`: the caller has already counted the
+ * bar (`state[at + STATE_COUNT]`) and stored its start (`state[at + STATE_LAST_START_MS]`). The open is
+ * never read by any indicator, so it is not passed.
+ */
+export type StepKernel = (
+  state: Float64Array,
+  at: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+) => void;
+
+/** Offset in an indicator's state of the bars fed. */
+export const STATE_COUNT = 0;
+/** Offset in an indicator's state of the last bar's start, epoch ms (NaN before the first). */
+export const STATE_LAST_START_MS = 1;
+/** Offset in an indicator's state of the ready flag (1 ready, 0 not). */
+export const STATE_READY = 2;
+/** Offset in an indicator's state of its first output. */
+export const STATE_OUT = 3;
+
+/**
+ * The base of every indicator: a state machine fed one closed bar at a time, O(1) per bar. All its state —
+ * the count, the last bar's start, the ready flag, the outputs and its own sums and windows — lives in one
+ * run of doubles, `state[at … at + stateSize)`, stepped by a plain function (`kernel`). So an engine holding
+ * many indicators may `moveTo` them side by side in one array and step them with no object touched per bar;
+ * `update(bar)` does the same for one. Outputs are in `out` (NaN until ready), a view of the state.
  */
 export abstract class Indicator {
   /** The indicator's name, e.g. `ema`. */
@@ -30,37 +55,67 @@ export abstract class Indicator {
   abstract readonly outputs: readonly string[];
   /** Bars needed before the first value (the warm-up length). */
   abstract readonly warmUpBars: number;
-  /** The outputs now, in the order of `outputs`; NaN while not ready. */
-  readonly out: Float64Array;
-  /** Bars fed since construction (or `reset`). */
-  count = 0;
-  /** Start of the last bar fed, epoch ms; NaN before the first. */
-  lastStartMs = Number.NaN;
-  /** True once the warm-up is done and `out` holds values. */
-  ready = false;
+  /** The array holding the state (its own, or an engine's shared one after `moveTo`). */
+  state: Float64Array;
+  /** Where the state starts in `state`. */
+  at = 0;
+  /** Doubles of state. */
+  readonly stateSize: number;
+  /** The step over one bar. */
+  readonly kernel: StepKernel;
+  /** The outputs now, in the order of `outputs`; NaN while not ready. A view of the state: read it after `moveTo`. */
+  out: Float64Array;
 
-  constructor(outputs: number) {
-    this.out = new Float64Array(outputs).fill(Number.NaN);
+  /** `outputs` numbers out, `ownSize` doubles of the indicator's own state after them, stepped by `kernel`. */
+  constructor(outputs: number, ownSize: number, kernel: StepKernel) {
+    this.stateSize = STATE_OUT + outputs + ownSize;
+    this.state = new Float64Array(this.stateSize);
+    this.state[STATE_LAST_START_MS] = Number.NaN;
+    this.out = this.state.subarray(STATE_OUT, STATE_OUT + outputs).fill(Number.NaN);
+    this.kernel = kernel;
+  }
+
+  /** Bars fed since construction (or `reset`). */
+  get count(): number {
+    return this.state[this.at + STATE_COUNT] as number;
+  }
+
+  /** Start of the last bar fed, epoch ms; NaN before the first. */
+  get lastStartMs(): number {
+    return this.state[this.at + STATE_LAST_START_MS] as number;
+  }
+
+  /** True once the warm-up is done and `out` holds values. */
+  get ready(): boolean {
+    return this.state[this.at + STATE_READY] === 1;
   }
 
   /** Feeds the next closed bar (bars must come in time order; a forming bar must never be fed). */
   update(bar: OhlcvBar): void {
-    this.count++;
-    this.lastStartMs = bar.startMs;
-    this.step(bar);
+    const s = this.state;
+    const at = this.at;
+    s[at + STATE_COUNT] = (s[at + STATE_COUNT] as number) + 1;
+    s[at + STATE_LAST_START_MS] = bar.startMs;
+    this.kernel(s, at, bar.high, bar.low, bar.close, bar.volume);
   }
 
-  /** The indicator's own step over one bar. */
-  protected abstract step(bar: OhlcvBar): void;
+  /** Moves the state to `state[at …]` (copied as it is); from then on the indicator lives there. */
+  moveTo(state: Float64Array, at: number): void {
+    state.set(this.state.subarray(this.at, this.at + this.stateSize), at);
+    this.state = state;
+    this.at = at;
+    this.out = state.subarray(at + STATE_OUT, at + STATE_OUT + this.out.length);
+  }
 
   /** A new trading session starts: only session-anchored indicators (VWAP bands) react. */
   newSession(): void {}
 
   /** Back to the state before the first bar. */
   reset(): void {
-    this.count = 0;
-    this.lastStartMs = Number.NaN;
-    this.ready = false;
+    const s = this.state;
+    s[this.at + STATE_COUNT] = 0;
+    s[this.at + STATE_LAST_START_MS] = Number.NaN;
+    s[this.at + STATE_READY] = 0;
     this.out.fill(Number.NaN);
     this.clear();
   }
@@ -71,10 +126,10 @@ export abstract class Indicator {
   /** The value now: a number (one output) or an object by output name; null parts until ready. */
   get value(): IndicatorValue {
     const names = this.outputs;
-    if (names.length === 1) return this.ready ? (this.out[0] as number) : null;
+    const ready = this.ready;
+    if (names.length === 1) return ready ? (this.out[0] as number) : null;
     const v: Record<string, number | null> = {};
-    for (let i = 0; i < names.length; i++)
-      v[names[i] as string] = this.ready ? (this.out[i] as number) : null;
+    for (let i = 0; i < names.length; i++) v[names[i] as string] = ready ? (this.out[i] as number) : null;
     return v;
   }
 

@@ -9,7 +9,7 @@ import { samplePath } from '@sys/market-data/samples';
 import { NyseCalendar, nyDateOf, type SessionWindow } from '@sys/market-time';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IndicatorDeclarationError } from './errors.js';
-import type { SessionIndicatorSpec } from './indicators.js';
+import { type SessionIndicatorSpec, SymbolIndicators, sessionIndicatorKey } from './indicators.js';
 import { SessionData } from './session-data.js';
 import type { IndicatorStateJson, SymbolJson } from './wire.js';
 
@@ -268,5 +268,41 @@ describe('warm-up from history', () => {
     sd.startDay(day);
     replay(sd, genDay(day, 210, 11), day.regularOpenMs + 49 * MINUTE);
     expect(ind(stateOf(sd), 'ema_50_1m').ready).toBe(false);
+  });
+});
+
+describe('SymbolIndicators, packed in one state array', () => {
+  it('gives each indicator the values it has alone, its rows kept past the room made at the day start', () => {
+    const specs: SessionIndicatorSpec[] = [
+      { name: 'stoch', period: 5, smooth: 3, interval: '1m' },
+      { name: 'sma', period: 3, interval: '5m' },
+      { name: 'bollinger', period: 4, interval: '1m' },
+    ];
+    const packed = new SymbolIndicators('AAPL', specs);
+    const alone = specs.map((s) => createIndicator(s));
+    // Room for 2 rows a day: the 40 bars fed below outgrow it (the rows array is then made anew, rows kept).
+    packed.newDay(2);
+    const bars = regular.slice(0, 40);
+    const rows: (number | null)[][][] = specs.map(() => []);
+    bars.forEach((b, i) => {
+      packed.feed(0, b.startMs, b.open, b.high, b.low, b.close, b.volume, true);
+      // The 5m indicator is fed every 5th bar as its own interval, to show intervals are kept apart.
+      if (i % 5 === 4) packed.feed(1, b.startMs, b.open, b.high, b.low, b.close, b.volume, true);
+      specs.forEach((s, k) => {
+        const ind = alone[k];
+        if (ind === undefined || (s.interval === '5m' && i % 5 !== 4)) return;
+        ind.update(b);
+        rows[k]?.push(Array.from(ind.out, (v) => (Number.isNaN(v) ? null : v)));
+      });
+    });
+    const state = packed.json();
+    const series = packed.seriesJson();
+    specs.forEach((s, k) => {
+      const key = sessionIndicatorKey(s);
+      expect(state[key]?.value).toEqual(alone[k]?.value);
+      expect(series[key]?.data.map((r) => r.slice(1))).toEqual(rows[k]);
+    });
+    expect(series['stoch_5_3_3_1m']?.data).toHaveLength(40);
+    expect(series['sma_3_5m']?.data).toHaveLength(8);
   });
 });

@@ -1,5 +1,14 @@
 import { JsonMemo, sealJson } from '@sys/core';
-import { createIndicator, type Indicator, type IndicatorSpec, resolveIndicatorSpec } from '@sys/indicators';
+import {
+  createIndicator,
+  type Indicator,
+  type IndicatorSpec,
+  resolveIndicatorSpec,
+  STATE_COUNT,
+  STATE_LAST_START_MS,
+  STATE_OUT,
+  type StepKernel,
+} from '@sys/indicators';
 import { formatNyTime } from '@sys/market-time';
 import { IndicatorDeclarationError } from './errors.js';
 import type { Interval } from './symbol-session.js';
@@ -11,23 +20,41 @@ export interface SessionIndicatorSpec extends IndicatorSpec {
 }
 
 const INTERVAL_INDEX: Readonly<Record<Interval, number>> = { '1m': 0, '5m': 1, '15m': 2, '30m': 3, '1h': 4 };
+/** Minutes of each interval, by its index. */
+const INTERVAL_MINUTES: readonly number[] = [1, 5, 15, 30, 60];
 
 /** The key of a declared indicator on the wire: the indicator's key and the interval, `ema_20_5m`. */
 export function sessionIndicatorKey(spec: SessionIndicatorSpec): string {
   return `${resolveIndicatorSpec(spec).key}_${spec.interval}`;
 }
 
-/** One declared indicator: the indicator, its state JSON, and today's series (one row per closed bar fed). */
+// The symbol's state array starts with one header per interval (0 = 1m … 4 = 1h), then one program entry
+// per indicator ([kernel index, at, outputs], grouped by interval), then every indicator's own state side by side.
+// A bar of an interval so reads one array from its header on: no object is touched per bar.
+const HEADER = 8;
+/** Start of the last bar the interval's indicators took (they are made together and fed the same bars). */
+const H_LAST_START_MS = 0;
+/** Where the interval's program starts, and its number of indicators. */
+const H_PROGRAM = 1;
+const H_INDICATORS = 2;
+/** The interval's day rows in the rows array: where they start, how many, the room, doubles per row. */
+const H_ROWS_AT = 3;
+const H_ROWS = 4;
+const H_ROWS_ROOM = 5;
+const H_ROW_WIDTH = 6;
+const PROGRAM = 3;
+
+/** One declared indicator: the indicator, its state JSON, and its columns in its interval's day rows. */
 class Entry {
   readonly key: string;
   readonly interval: Interval;
+  readonly index: number;
   readonly indicator: Indicator;
   readonly columns: readonly string[];
+  /** Where this indicator's outputs start in a row of its interval (after the start). */
+  column = 0;
   /** Bumped when the indicator changes without a bar (a session-anchored one at a new day). */
   epoch = 0;
-  times = new Float64Array(0);
-  values = new Float64Array(0);
-  rows = 0;
   readonly stateJson = new JsonMemo<IndicatorStateJson>();
   rowJson: IndicatorRowJson[] = [];
   readonly dataJson = new JsonMemo<readonly IndicatorRowJson[]>({ partsSealed: true });
@@ -37,29 +64,9 @@ class Entry {
     const resolved = resolveIndicatorSpec(spec);
     this.key = `${resolved.key}_${spec.interval}`;
     this.interval = spec.interval;
+    this.index = INTERVAL_INDEX[spec.interval];
     this.indicator = createIndicator(resolved);
     this.columns = sealJson(['timestamp', ...this.indicator.outputs]) as readonly string[];
-  }
-
-  /** Keeps today's row after a bar was fed. */
-  record(startMs: number): void {
-    const out = this.indicator.out;
-    const width = out.length;
-    if (this.rows === this.times.length) {
-      const cap = Math.max(16, this.rows * 2);
-      const times = new Float64Array(cap);
-      times.set(this.times);
-      const values = new Float64Array(cap * width);
-      values.set(this.values);
-      this.times = times;
-      this.values = values;
-    }
-    this.times[this.rows] = startMs;
-    // A plain loop: TypedArray#set is a builtin call that costs more than copying one to three numbers.
-    const values = this.values;
-    const at = this.rows * width;
-    for (let j = 0; j < width; j++) values[at + j] = out[j] as number;
-    this.rows++;
   }
 
   state(): IndicatorStateJson {
@@ -70,12 +77,14 @@ class Entry {
     }));
   }
 
-  series(): IndicatorSeriesJson {
-    const width = this.indicator.out.length;
-    for (let i = this.rowJson.length; i < this.rows; i++) {
-      const row: (string | number | null)[] = [formatNyTime(this.times[i] as number)];
-      for (let j = 0; j < width; j++) {
-        const v = this.values[i * width + j] as number;
+  /** The day's series from the interval's rows (`rows[at …]`, `count` rows of `width`). */
+  series(rows: Float64Array, at: number, count: number, width: number): IndicatorSeriesJson {
+    const outputs = this.indicator.outputs.length;
+    for (let i = this.rowJson.length; i < count; i++) {
+      const r = at + i * width;
+      const row: (string | number | null)[] = [formatNyTime(rows[r] as number)];
+      for (let j = 0; j < outputs; j++) {
+        const v = rows[r + this.column + j] as number;
         row.push(Number.isNaN(v) ? null : v);
       }
       this.rowJson.push(sealJson(row) as IndicatorRowJson);
@@ -94,7 +103,6 @@ class Entry {
   newDay(): void {
     if (this.indicator.name === 'vwap_bands') this.epoch++;
     this.indicator.newSession();
-    this.rows = 0;
     this.rowJson = [];
     this.dataJson.invalidate();
     this.tableJson.invalidate();
@@ -104,63 +112,137 @@ class Entry {
 /**
  * The indicators declared for one symbol, grouped by the interval that feeds them. Fed only closed bars:
  * each 1m bar as it is stored, each derived bar once its bucket is finished (never the forming one), and
- * the regular-session bars of earlier days at a history load — each bar at most once, as an indicator skips
- * a bar not later than the last it took (so a day already replayed, loaded again as history, changes nothing).
+ * the regular-session bars of earlier days at a history load — each bar at most once, as an interval's
+ * indicators skip a bar not later than the last they took (so a day already replayed, loaded again as
+ * history, changes nothing).
+ *
+ * For speed at hundreds of symbols, everything a bar needs lives in one Float64Array per symbol (see
+ * HEADER): the bar steps each indicator's state by its kernel, and today's values are appended as one row
+ * per bar to the interval's part of one rows array, turned into JSON only when read.
  */
 export class SymbolIndicators {
   readonly #entries: Entry[] = [];
-  /** The entries fed by each interval, in the order of INTERVALS. */
-  readonly #byInterval: Entry[][] = [[], [], [], [], []];
-  /** The bar handed to the indicators, rewritten for each one (no object per bar). */
-  readonly #bar = { startMs: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
+  /** Headers, program and every indicator's state. */
+  readonly #state: Float64Array;
+  /** The day rows of every interval: `[startMs, outputs of each indicator …]` per closed bar fed. */
+  #rows = new Float64Array(0);
+  /** Each indicator's step, in program order. */
+  readonly #kernels: StepKernel[] = [];
+  /** Bit i set when some indicator is fed by interval i. */
+  readonly #fed: number;
   readonly #json = new JsonMemo<IndicatorsJson>({ partsSealed: true });
   readonly #seriesJson = new JsonMemo<{ readonly [key: string]: IndicatorSeriesJson }>({ partsSealed: true });
 
   constructor(symbol: string, specs: readonly SessionIndicatorSpec[]) {
     const keys = new Set<string>();
+    const entries: Entry[] = [];
     for (const spec of specs) {
       const e = new Entry(spec);
       if (keys.has(e.key)) throw new IndicatorDeclarationError(symbol, e.key);
       keys.add(e.key);
-      this.#entries.push(e);
-      (this.#byInterval[INTERVAL_INDEX[spec.interval]] as Entry[]).push(e);
+      entries.push(e);
     }
+    // Grouped by interval (stable), so an interval's program and states are contiguous.
+    this.#entries = entries;
+    const ordered = [...entries].sort((a, b) => a.index - b.index);
+    let size = 5 * HEADER + PROGRAM * ordered.length;
+    for (const e of ordered) size += e.indicator.stateSize;
+    const s = new Float64Array(size);
+    this.#state = s;
+    let fed = 0;
+    let program = 5 * HEADER;
+    let at = program + PROGRAM * ordered.length;
+    for (let g = 0; g < 5; g++) {
+      const h = g * HEADER;
+      s[h + H_LAST_START_MS] = Number.NEGATIVE_INFINITY;
+      s[h + H_PROGRAM] = program;
+      let width = 1;
+      for (const e of ordered) {
+        if (e.index !== g) continue;
+        const ind = e.indicator;
+        ind.moveTo(s, at);
+        s[program] = this.#kernels.length;
+        this.#kernels.push(ind.kernel);
+        s[program + 1] = at;
+        s[program + 2] = ind.outputs.length;
+        program += PROGRAM;
+        at += ind.stateSize;
+        e.column = width;
+        width += ind.outputs.length;
+        s[h + H_INDICATORS] = (s[h + H_INDICATORS] as number) + 1;
+        fed |= 1 << g;
+      }
+      s[h + H_ROW_WIDTH] = width;
+    }
+    this.#fed = fed;
   }
 
   /** True when some indicator is fed by the interval at `index` (0 = 1m, 1 … 4 = 5m … 1h). */
   feeds(index: number): boolean {
-    return (this.#byInterval[index] as Entry[]).length > 0;
+    return (this.#fed & (1 << index)) !== 0;
   }
 
   /**
-   * Feeds one closed bar of interval `index` to its indicators (those that have not seen it yet). `today`
-   * bars are kept in the day's series; history bars only move the indicators on.
+   * Feeds one closed bar of interval `index` to its indicators (unless they have seen it already). `today`
+   * bars are kept in the day's rows; history bars only move the indicators on.
    */
   feed(
     index: number,
     startMs: number,
-    open: number,
+    _open: number,
     high: number,
     low: number,
     close: number,
     volume: number,
     today: boolean,
   ): void {
-    const list = this.#byInterval[index] as Entry[];
-    const bar = this.#bar;
-    bar.startMs = startMs;
-    bar.open = open;
-    bar.high = high;
-    bar.low = low;
-    bar.close = close;
-    bar.volume = volume;
-    for (let i = 0; i < list.length; i++) {
-      const e = list[i] as Entry;
-      const ind = e.indicator;
-      if (startMs <= ind.lastStartMs) continue;
-      ind.update(bar);
-      if (today) e.record(startMs);
+    const s = this.#state;
+    const h = index * HEADER;
+    if (startMs <= (s[h + H_LAST_START_MS] as number)) return;
+    s[h + H_LAST_START_MS] = startMs;
+    const first = (s[h + H_PROGRAM] as number) | 0;
+    const end = first + PROGRAM * ((s[h + H_INDICATORS] as number) | 0);
+    const kernels = this.#kernels;
+    for (let p = first; p < end; p += PROGRAM) {
+      const at = (s[p + 1] as number) | 0;
+      s[at + STATE_COUNT] = (s[at + STATE_COUNT] as number) + 1;
+      s[at + STATE_LAST_START_MS] = startMs;
+      (kernels[(s[p] as number) | 0] as StepKernel)(s, at, high, low, close, volume);
     }
+    if (!today) return;
+    const count = (s[h + H_ROWS] as number) | 0;
+    if (count === ((s[h + H_ROWS_ROOM] as number) | 0)) this.#makeRoom(index, Math.max(16, 2 * count));
+    const rows = this.#rows;
+    let w = ((s[h + H_ROWS_AT] as number) | 0) + count * ((s[h + H_ROW_WIDTH] as number) | 0);
+    rows[w++] = startMs;
+    for (let p = first; p < end; p += PROGRAM) {
+      const out = ((s[p + 1] as number) | 0) + STATE_OUT;
+      const n = (s[p + 2] as number) | 0;
+      for (let j = 0; j < n; j++) rows[w++] = s[out + j] as number;
+    }
+    s[h + H_ROWS] = count + 1;
+  }
+
+  /** A new rows array with room for `room` rows of interval `index` (the others keep theirs), rows kept. */
+  #makeRoom(index: number, room: number): void {
+    const s = this.#state;
+    let size = 0;
+    for (let g = 0; g < 5; g++) {
+      const h = g * HEADER;
+      if (g === index) s[h + H_ROWS_ROOM] = room;
+      size += (s[h + H_ROWS_ROOM] as number) * (s[h + H_ROW_WIDTH] as number);
+    }
+    const rows = new Float64Array(size);
+    let at = 0;
+    for (let g = 0; g < 5; g++) {
+      const h = g * HEADER;
+      const from = s[h + H_ROWS_AT] as number;
+      const width = s[h + H_ROW_WIDTH] as number;
+      rows.set(this.#rows.subarray(from, from + (s[h + H_ROWS] as number) * width), at);
+      s[h + H_ROWS_AT] = at;
+      at += (s[h + H_ROWS_ROOM] as number) * width;
+    }
+    this.#rows = rows;
   }
 
   /**
@@ -175,9 +257,22 @@ export class SymbolIndicators {
     }
   }
 
-  /** A new trading day: session-anchored indicators afresh, today's series emptied. */
-  newDay(): void {
+  /**
+   * A new trading day of `regularMinutes` regular minutes: session-anchored indicators afresh, today's
+   * series emptied, with room for the day's bars of each fed interval made now rather than bar by bar.
+   */
+  newDay(regularMinutes: number): void {
     for (const e of this.#entries) e.newDay();
+    const s = this.#state;
+    let size = 0;
+    for (let g = 0; g < 5; g++) {
+      const h = g * HEADER;
+      s[h + H_ROWS] = 0;
+      s[h + H_ROWS_AT] = size;
+      s[h + H_ROWS_ROOM] = this.feeds(g) ? Math.ceil(regularMinutes / (INTERVAL_MINUTES[g] as number)) : 0;
+      size += (s[h + H_ROWS_ROOM] as number) * (s[h + H_ROW_WIDTH] as number);
+    }
+    if (size > this.#rows.length) this.#rows = new Float64Array(size);
   }
 
   /** `indicators`: `{ key: { value, ready, as_of } }`; an unchanged indicator keeps its object. */
@@ -194,7 +289,16 @@ export class SymbolIndicators {
 
   /** `indicator_series` (debug): today's values per closed bar, columnar like `current_bars`. */
   seriesJson(): { readonly [key: string]: IndicatorSeriesJson } {
-    const parts = this.#entries.map((e) => e.series());
+    const s = this.#state;
+    const parts = this.#entries.map((e) => {
+      const h = e.index * HEADER;
+      return e.series(
+        this.#rows,
+        s[h + H_ROWS_AT] as number,
+        s[h + H_ROWS] as number,
+        s[h + H_ROW_WIDTH] as number,
+      );
+    });
     return this.#seriesJson.get(undefined, parts, () => {
       const out: Record<string, IndicatorSeriesJson> = {};
       this.#entries.forEach((e, i) => {

@@ -226,7 +226,9 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     this.#low = Number.POSITIVE_INFINITY;
     this.#gaps = [];
     this.#expectedNextMs = window?.regularOpenMs ?? 0;
-    this.#indicators?.newDay();
+    this.#indicators?.newDay(
+      window === null ? 0 : Math.max(0, (window.regularCloseMs - window.regularOpenMs) / MINUTE_MS),
+    );
     this.#fedMinutes = 0;
     this.#fedDerived.fill(0);
     if (this.#debugMemos !== null) {
