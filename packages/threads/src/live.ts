@@ -37,7 +37,23 @@ export interface LiveRunOptions {
   daemon?: boolean;
   /** Monotonic wall clock for timing, ms. */
   now?: () => number;
+  /**
+   * Market time follows the bars instead of a clock: the session day is the first bar's day, and a bar of
+   * a later minute ends the minutes before it (so a replayed stored day runs as a live session of that day).
+   */
+  followFeed?: boolean;
+  /**
+   * The run ends when the feed ends (default: with `followFeed`). Following the feed, the day is then run to
+   * its end first, as a backtest would.
+   */
+  endWithFeed?: boolean;
 }
+
+/** What became of one bar a live run was given. */
+export type PushResult = 'accepted' | 'duplicate' | 'corrected' | 'rejected';
+
+/** Why a live run refused a bar (counted per reason in `rejections`). */
+export type RejectionReason = 'invalid' | 'unknown_symbol' | 'older_than_session' | 'late';
 
 /**
  * A live session: the same apply path as a backtest, fed by bars as they arrive and moved by a wall clock.
@@ -64,8 +80,24 @@ export class LiveRun extends RunBase implements Run {
   #marketMs: number | null = null;
   #received = 0;
   #rejected = 0;
+  #duplicates = 0;
+  #corrected = 0;
+  readonly #rejections: Record<RejectionReason, number> = {
+    invalid: 0,
+    unknown_symbol: 0,
+    older_than_session: 0,
+    late: 0,
+  };
   #lastRejection: string | null = null;
   #version = 0;
+  readonly #followFeed: boolean;
+  readonly #endWithFeed: boolean;
+  /** Following the feed: the latest bar start seen (market time), null before the first bar. */
+  #feedMs: number | null = null;
+  /** Earliest start among pending bars (so a push that makes nothing due costs one compare). */
+  #pendingMinMs = Number.POSITIVE_INFINITY;
+  /** Per symbol, the start of the last bar applied to the session. */
+  readonly #appliedMs = new Map<string, number>();
 
   constructor(options: LiveRunOptions) {
     super('live run', options);
@@ -75,6 +107,13 @@ export class LiveRun extends RunBase implements Run {
     this.#calendar = options.calendar ?? options.sessionData.calendar ?? new NyseCalendar();
     this.#scope = options.scope ?? 'regular';
     this.#tickMs = Math.max(1, options.tickMs ?? 1000);
+    this.#followFeed = options.followFeed === true;
+    this.#endWithFeed = options.endWithFeed ?? this.#followFeed;
+  }
+
+  /** Market time now by this run's clock: the wall (or given) clock, or the feed's last bar; null before it. */
+  #nowMs(): number | null {
+    return this.#followFeed ? this.#feedMs : this.#clock.nowMs();
   }
 
   /** Market time: the clock while the run moves, frozen at the last tick once paused or over. */
@@ -122,37 +161,126 @@ export class LiveRun extends RunBase implements Run {
 
   /**
    * Takes one bar that arrived: checked at once (a bad bar or an unknown symbol throws and nothing is
-   * kept), applied once its minute has ended and the run is not paused.
+   * kept), applied once its minute has ended and the run is not paused. A bar of a minute already taken is
+   * a duplicate (same values: ignored) or a correction (the held bar is replaced, counted in
+   * `bars_updated` once applied); a bar older than the session day, or of a minute already passed that
+   * holds no bar, is refused and counted with its reason. No bar is ever made up.
    */
-  push(bar: Bar, where = barLabel(bar.symbol, bar.startMs)): void {
+  push(bar: Bar, where = barLabel(bar.symbol, bar.startMs)): PushResult {
     if (this.state !== 'running' && this.state !== 'paused') {
       throw new RunStateError('take bars into', this.state, 'start it first', 'live run');
     }
-    validateBar(bar, where);
+    try {
+      validateBar(bar, where);
+    } catch (error) {
+      this.#reject('invalid', (error as Error).message);
+      throw error;
+    }
     if (!this.#symbols.has(bar.symbol)) {
-      throw new RunStateError(
+      const error = new RunStateError(
         `take a bar of ${bar.symbol} (${where}) into`,
         this.state,
         `the session's symbols are ${[...this.#symbols].join(', ')}`,
         'live run',
       );
+      this.#reject('unknown_symbol', error.message);
+      throw error;
     }
     this.#received++;
-    this.#pending.push(bar);
     this.#version++;
-    if (this.state === 'running') this.#applyDue(this.#clock.nowMs());
+    if (this.#followFeed && (this.#feedMs === null || bar.startMs > this.#feedMs)) {
+      this.#feedMs = bar.startMs;
+      if (this.state === 'running') this.#tick();
+    }
+    const w = this.#window;
+    if (w !== null && bar.startMs < w.preMarketStartMs) {
+      this.#reject('older_than_session', `${where}: older than the session of ${w.date}`);
+      return 'rejected';
+    }
+    const applied = this.#appliedMs.get(bar.symbol);
+    if (applied !== undefined && bar.startMs <= applied) {
+      const result = this.sessionData.correct(bar);
+      if (result === 'same') {
+        this.#duplicates++;
+        return 'duplicate';
+      }
+      if (result === 'updated') {
+        this.#corrected++;
+        return 'corrected';
+      }
+      this.#reject('late', `${where}: its minute has passed and bars after it are applied`);
+      return 'rejected';
+    }
+    if (bar.startMs <= this.#pendingMaxMs(bar.symbol)) {
+      const i = this.#pending.findIndex((p) => p.symbol === bar.symbol && p.startMs === bar.startMs);
+      const held = this.#pending[i];
+      if (held !== undefined) {
+        if (sameValues(held, bar)) {
+          this.#duplicates++;
+          return 'duplicate';
+        }
+        this.#pending[i] = bar;
+        this.#corrected++;
+        return 'corrected';
+      }
+    }
+    this.#pending.push(bar);
+    if (bar.startMs < this.#pendingMinMs) this.#pendingMinMs = bar.startMs;
+    const now = this.#nowMs();
+    if (this.state === 'running' && now !== null) this.#applyDue(now);
+    return 'accepted';
+  }
+
+  #pendingMaxMs(symbol: string): number {
+    let max = Number.NEGATIVE_INFINITY;
+    if (this.#pendingMinMs === Number.POSITIVE_INFINITY) return max;
+    for (const p of this.#pending) if (p.symbol === symbol && p.startMs > max) max = p.startMs;
+    return max;
+  }
+
+  #reject(reason: RejectionReason, message: string): void {
+    this.#rejected++;
+    this.#rejections[reason]++;
+    this.#lastRejection = message;
+    this.#version++;
   }
 
   async #run(signal: AbortSignal): Promise<void> {
+    if (this.#endWithFeed && this.#feed !== undefined) {
+      const ticks = this.#followFeed ? null : this.#ticks(signal);
+      await Promise.race([this.#readFeed(this.#feed, signal), ...(ticks === null ? [] : [ticks])]);
+      if (signal.aborted) return;
+      this.#finish();
+      return;
+    }
     const feed = this.#feed === undefined ? Promise.resolve() : this.#readFeed(this.#feed, signal);
-    const ticks = (async () => {
+    await Promise.all([feed, this.#followFeed ? Promise.resolve() : this.#ticks(signal)]);
+  }
+
+  /** The feed has ended: what is pending is applied and, following the feed, the day is run to its end. */
+  #finish(): void {
+    if (this.state === 'paused') return;
+    const w = this.#window;
+    if (this.#followFeed && w !== null) {
+      const { endMs } = scopeBounds(w, this.#scope);
+      this.#feedMs = Math.max(this.#feedMs ?? endMs, endMs);
+      this.#tick();
+      this.applier.endWindow();
+      this.#version++;
+    } else {
+      const now = this.#nowMs();
+      if (now !== null) this.#applyDue(now);
+    }
+  }
+
+  async #ticks(signal: AbortSignal): Promise<void> {
+    {
       for (;;) {
         this.#tick(); // also catches up a clock that moved before this loop's first wait
         const next = (Math.floor(this.#clock.nowMs() / this.#tickMs) + 1) * this.#tickMs;
         await this.#clock.sleepUntil(next, signal);
       }
-    })();
-    await Promise.all([feed, ticks]);
+    }
   }
 
   async #readFeed(feed: AsyncIterable<Bar>, signal: AbortSignal): Promise<void> {
@@ -161,11 +289,8 @@ export class LiveRun extends RunBase implements Run {
       const t0 = this.now();
       try {
         this.push(bar);
-      } catch (error) {
-        // One bad bar in a feed is refused and counted; the session goes on.
-        this.#rejected++;
-        this.#lastRejection = (error as Error).message;
-        this.#version++;
+      } catch {
+        // One bad bar in a feed is refused and counted (push did); the session goes on.
       }
       this.#feedTiming.record(1, this.now() - t0);
     }
@@ -174,10 +299,17 @@ export class LiveRun extends RunBase implements Run {
   /** Moves market time to the clock: the day's boundaries that were passed, then the bars that are due. */
   #tick(): void {
     if (this.state !== 'running') return;
-    const now = this.#clock.nowMs();
+    const now = this.#nowMs();
+    if (now === null) return;
     const a = this.applier;
     const date = nyDateOf(now);
     if (date !== this.#date) {
+      // Following a feed into a later day: the day before is run to its end first.
+      const before = this.#window;
+      if (before !== null && now > before.postMarketEndMs) {
+        this.#passBoundaries(before, scopeBounds(before, this.#scope).endMs);
+        this.#applyDue(now);
+      }
       this.#date = date;
       this.#window = this.#calendar.session(date);
       if (this.#window !== null) {
@@ -186,14 +318,27 @@ export class LiveRun extends RunBase implements Run {
       } else this.sessionData.setSession({ date, active: false, ended: false });
     }
     const w = this.#window;
-    if (w !== null) {
-      const { endMs } = scopeBounds(w, this.#scope);
-      if (a.phase === 'pre_market' && now >= w.regularOpenMs) this.#boundary('open', w.regularOpenMs);
-      if (a.phase === 'open' && now >= w.regularCloseMs) this.#boundary('close', w.regularCloseMs);
-      if (a.phase === 'post_market' && now >= endMs) this.#boundary('day_end', endMs);
-    }
+    // Bars of minutes before a boundary are applied before it, as a backtest's merge of events does.
+    if (w !== null) this.#passBoundaries(w, now);
     this.#applyDue(now);
     this.#moveTo(now, false);
+  }
+
+  #passBoundaries(w: SessionWindow, now: number): void {
+    const a = this.applier;
+    const { endMs } = scopeBounds(w, this.#scope);
+    if (a.phase === 'pre_market' && now >= w.regularOpenMs) {
+      this.#applyDue(w.regularOpenMs);
+      this.#boundary('open', w.regularOpenMs);
+    }
+    if (a.phase === 'open' && now >= w.regularCloseMs) {
+      this.#applyDue(w.regularCloseMs);
+      this.#boundary('close', w.regularCloseMs);
+    }
+    if (a.phase === 'post_market' && now >= endMs) {
+      this.#applyDue(endMs);
+      this.#boundary('day_end', endMs);
+    }
   }
 
   #boundary(kind: 'open' | 'close' | 'day_end', atMs: number): void {
@@ -203,12 +348,23 @@ export class LiveRun extends RunBase implements Run {
 
   /** Applies, in time order, the pending bars whose minute has ended by `now`. */
   #applyDue(now: number): void {
-    if (this.#pending.length === 0) return;
+    if (this.#pending.length === 0 || this.#pendingMinMs + MINUTE_MS > now) return;
     const due: Bar[] = [];
     const wait: Bar[] = [];
-    for (const bar of this.#pending) (bar.startMs + MINUTE_MS <= now ? due : wait).push(bar);
-    if (due.length === 0) return;
+    let waitMin = Number.POSITIVE_INFINITY;
+    for (const bar of this.#pending) {
+      if (bar.startMs + MINUTE_MS <= now) due.push(bar);
+      else {
+        wait.push(bar);
+        if (bar.startMs < waitMin) waitMin = bar.startMs;
+      }
+    }
     this.#pending = wait;
+    this.#pendingMinMs = waitMin;
+    for (const bar of due) {
+      const last = this.#appliedMs.get(bar.symbol);
+      if (last === undefined || bar.startMs > last) this.#appliedMs.set(bar.symbol, bar.startMs);
+    }
     due.sort((x, y) => x.startMs - y.startMs || (x.symbol < y.symbol ? -1 : x.symbol > y.symbol ? 1 : 0));
     const w = this.#window;
     const bounds = w === null ? null : scopeBounds(w, this.#scope);
@@ -258,8 +414,12 @@ export class LiveRun extends RunBase implements Run {
           symbols: this.#symbols.size,
           market_time: nyStamp(this.#marketMs),
           bars_received: this.#received,
+          bars_duplicate: this.#duplicates,
+          bars_corrected: this.#corrected,
           bars_rejected: this.#rejected,
+          rejections: { ...this.#rejections },
           last_rejection: this.#lastRejection,
+          clock: this.#followFeed ? 'feed' : 'wall',
           bars_outside_scope: a.barsOutsideScope,
           bars_pending: this.#pending.length,
         },
@@ -267,4 +427,10 @@ export class LiveRun extends RunBase implements Run {
       },
     };
   }
+}
+
+function sameValues(a: Bar, b: Bar): boolean {
+  return (
+    a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close && a.volume === b.volume
+  );
 }

@@ -81,8 +81,17 @@ export type StreamCoordinatorFields = {
   readonly bars_per_second?: number;
   readonly exhausted?: boolean;
   readonly bars_received?: number;
+  readonly bars_duplicate?: number;
+  readonly bars_corrected?: number;
   readonly bars_rejected?: number;
+  readonly rejections?: {
+    readonly invalid: number;
+    readonly unknown_symbol: number;
+    readonly older_than_session: number;
+    readonly late: number;
+  };
   readonly last_rejection?: string | null;
+  readonly clock?: 'wall' | 'feed';
   readonly bars_pending?: number;
 };
 
