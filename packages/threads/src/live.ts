@@ -1,3 +1,4 @@
+import type { Json } from '@sys/core';
 import { type Bar, barLabel, validateBar } from '@sys/market-data';
 import {
   type Clock,
@@ -47,6 +48,8 @@ export interface LiveRunOptions {
    * its end first, as a backtest would.
    */
   endWithFeed?: boolean;
+  /** The feed's own status (connection, reconnects, malformed messages), shown as `stream_coordinator.feed`. */
+  feedStatus?: { version(): number; toJson(): Json };
 }
 
 /** What became of one bar a live run was given. */
@@ -91,6 +94,7 @@ export class LiveRun extends RunBase implements Run {
   #lastRejection: string | null = null;
   #version = 0;
   readonly #followFeed: boolean;
+  readonly #feedStatus: { version(): number; toJson(): Json } | undefined;
   readonly #endWithFeed: boolean;
   /** Following the feed: the latest bar start seen (market time), null before the first bar. */
   #feedMs: number | null = null;
@@ -108,6 +112,7 @@ export class LiveRun extends RunBase implements Run {
     this.#scope = options.scope ?? 'regular';
     this.#tickMs = Math.max(1, options.tickMs ?? 1000);
     this.#followFeed = options.followFeed === true;
+    this.#feedStatus = options.feedStatus;
     this.#endWithFeed = options.endWithFeed ?? this.#followFeed;
   }
 
@@ -395,7 +400,7 @@ export class LiveRun extends RunBase implements Run {
   }
 
   protected override extraVersion(): number {
-    return this.#version;
+    return this.#version + (this.#feedStatus?.version() ?? 0);
   }
 
   protected summary(): Pick<RunJson, 'backtest_window' | 'symbols'> {
@@ -420,6 +425,7 @@ export class LiveRun extends RunBase implements Run {
           rejections: { ...this.#rejections },
           last_rejection: this.#lastRejection,
           clock: this.#followFeed ? 'feed' : 'wall',
+          ...(this.#feedStatus === undefined ? {} : { feed: this.#feedStatus.toJson() }),
           bars_outside_scope: a.barsOutsideScope,
           bars_pending: this.#pending.length,
         },

@@ -1,3 +1,4 @@
+import type { Json } from '@sys/core';
 /**
  * The JSON of a run's three roles (the system's `threads` part), as types the code is checked against.
  * Field meanings: packages/system-manager/docs/json-api.md. Type aliases with readonly fields, so each is
@@ -92,6 +93,8 @@ export type StreamCoordinatorFields = {
   };
   readonly last_rejection?: string | null;
   readonly clock?: 'wall' | 'feed';
+  /** The live feed's own status: connection state, reconnects, malformed messages. */
+  readonly feed?: Json;
   readonly bars_pending?: number;
 };
 
