@@ -11,7 +11,10 @@ export const FEED_FORMATS: readonly FeedFormat[] = Object.freeze(['alpaca', 'pol
 export interface FeedMessage {
   readonly bars: Bar[];
   /** Handshake and status events, normalised: `connected`, `authenticated`, `subscribed`, `auth_failed`, `error`. */
-  readonly events: { kind: 'connected' | 'authenticated' | 'subscribed' | 'auth_failed' | 'error'; text: string }[];
+  readonly events: {
+    kind: 'connected' | 'authenticated' | 'subscribed' | 'auth_failed' | 'error';
+    text: string;
+  }[];
   /** Items that could not be read, each with why (`where` included). */
   readonly malformed: string[];
 }
@@ -55,7 +58,10 @@ function polygonBar(o: Record<string, unknown>, where: string): Bar {
   const startMs = num(o, 's', where);
   const endMs = num(o, 'e', where);
   if (endMs - startMs !== 60_000)
-    throw new LiveFeedError(where, `an aggregate minute must span 60000 ms, "s".."e" spans ${endMs - startMs}`);
+    throw new LiveFeedError(
+      where,
+      `an aggregate minute must span 60000 ms, "s".."e" spans ${endMs - startMs}`,
+    );
   return validateBar(
     {
       symbol: str(o, 'sym', where),
@@ -101,7 +107,8 @@ export function readFeedMessage(format: FeedFormat, text: string, where: string)
             kind: o.msg === 'authenticated' ? 'authenticated' : 'connected',
             text: String(o.msg),
           });
-        } else if (kind === 'subscription') out.events.push({ kind: 'subscribed', text: JSON.stringify(o.bars) });
+        } else if (kind === 'subscription')
+          out.events.push({ kind: 'subscribed', text: JSON.stringify(o.bars) });
         else if (kind === 'error') {
           // 402 auth failed, 404 auth timeout, 406 connection limit: a retry with the same key fails alike.
           const code = typeof o.code === 'number' ? o.code : 0;

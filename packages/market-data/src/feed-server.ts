@@ -109,25 +109,39 @@ export class FeedReplayServer {
     const alpaca = this.#o.format === 'alpaca';
     let authed = false;
     this.#send(ws, [
-      alpaca ? { T: 'success', msg: 'connected' } : { ev: 'status', status: 'connected', message: 'Connected Successfully' },
+      alpaca
+        ? { T: 'success', msg: 'connected' }
+        : { ev: 'status', status: 'connected', message: 'Connected Successfully' },
     ]);
     ws.on('message', (data) => {
       let m: Record<string, unknown>;
       try {
         m = JSON.parse(String(data)) as Record<string, unknown>;
       } catch {
-        this.#send(ws, [alpaca ? { T: 'error', code: 400, msg: 'invalid syntax' } : { ev: 'status', status: 'error', message: 'invalid JSON' }]);
+        this.#send(ws, [
+          alpaca
+            ? { T: 'error', code: 400, msg: 'invalid syntax' }
+            : { ev: 'status', status: 'error', message: 'invalid JSON' },
+        ]);
         return;
       }
       if (m.action === 'auth') {
         const key = alpaca ? m.key : m.params;
         if (this.#o.key !== undefined && key !== this.#o.key) {
-          this.#send(ws, [alpaca ? { T: 'error', code: 402, msg: 'auth failed' } : { ev: 'status', status: 'auth_failed', message: 'authentication failed' }]);
+          this.#send(ws, [
+            alpaca
+              ? { T: 'error', code: 402, msg: 'auth failed' }
+              : { ev: 'status', status: 'auth_failed', message: 'authentication failed' },
+          ]);
           ws.close(1008, 'auth failed');
           return;
         }
         authed = true;
-        this.#send(ws, [alpaca ? { T: 'success', msg: 'authenticated' } : { ev: 'status', status: 'auth_success', message: 'authenticated' }]);
+        this.#send(ws, [
+          alpaca
+            ? { T: 'success', msg: 'authenticated' }
+            : { ev: 'status', status: 'auth_success', message: 'authenticated' },
+        ]);
       } else if (m.action === 'subscribe' && authed) {
         const wanted = alpaca
           ? Array.isArray(m.bars)
@@ -141,7 +155,11 @@ export class FeedReplayServer {
         this.#send(ws, [
           alpaca
             ? { T: 'subscription', trades: [], quotes: [], bars: wanted }
-            : { ev: 'status', status: 'success', message: `subscribed to: ${wanted.map((s) => `AM.${s}`).join(',')}` },
+            : {
+                ev: 'status',
+                status: 'success',
+                message: `subscribed to: ${wanted.map((s) => `AM.${s}`).join(',')}`,
+              },
         ]);
         if (this.#timer === null && this.#next === 0) this.#tick();
       }
@@ -161,12 +179,17 @@ export class FeedReplayServer {
       const bars = c.symbols === null ? minute : minute.filter((b) => c.symbols?.has(b.symbol));
       if (bars.length === 0) continue;
       this.#barsSent += bars.length;
-      this.#send(c.ws, bars.map((b) => feedItem(this.#o.format, b)));
+      this.#send(
+        c.ws,
+        bars.map((b) => feedItem(this.#o.format, b)),
+      );
     }
     const speed = this.#o.speed ?? 'max';
     const following = this.#minutes[this.#next];
     const waitMs =
-      speed === 'max' || following === undefined ? 0 : ((following[0] as Bar).startMs - (minute[0] as Bar).startMs) / speed;
+      speed === 'max' || following === undefined
+        ? 0
+        : ((following[0] as Bar).startMs - (minute[0] as Bar).startMs) / speed;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#tick();

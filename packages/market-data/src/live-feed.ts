@@ -168,7 +168,10 @@ export class WsBarFeed implements AsyncIterable<Bar> {
           }
           if (item.kind === 'auth_failed') {
             this.#socket?.terminate();
-            throw new LiveFeedError(this.#o.url, `authentication refused: ${item.text}; check key and secret`);
+            throw new LiveFeedError(
+              this.#o.url,
+              `authentication refused: ${item.text}; check key and secret`,
+            );
           }
           if (item.kind === 'subscribed') {
             streaming = true;
@@ -209,7 +212,8 @@ export class WsBarFeed implements AsyncIterable<Bar> {
           attempt,
           retryInMs,
           reconnects: this.#status.reconnects + 1,
-          lastError: end.error ?? `connection closed (${end.code}${end.reason === '' ? '' : ` ${end.reason}`})`,
+          lastError:
+            end.error ?? `connection closed (${end.code}${end.reason === '' ? '' : ` ${end.reason}`})`,
         });
         try {
           await sleep(retryInMs, undefined, { signal });

@@ -38,7 +38,10 @@ export async function* linesOf(stream: AsyncIterable<Buffer | string>): AsyncGen
  * not a bar is counted in `status` and skipped, never the end of the feed. Order and repeats are the live
  * run's to judge.
  */
-export async function* ndjsonFeed(lines: AsyncIterable<string>, status: NdjsonFeedStatus): AsyncGenerator<Bar> {
+export async function* ndjsonFeed(
+  lines: AsyncIterable<string>,
+  status: NdjsonFeedStatus,
+): AsyncGenerator<Bar> {
   for await (const text of lines) {
     status.lines++;
     if (text.trim() === '') continue;
@@ -97,7 +100,9 @@ export async function* tcpLines(host: string, port: number): AsyncGenerator<stri
   const socket = connect({ host, port });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
-    socket.once('error', (e) => reject(new LiveFeedError(`tcp://${host}:${port}`, `cannot connect: ${e.message}`)));
+    socket.once('error', (e) =>
+      reject(new LiveFeedError(`tcp://${host}:${port}`, `cannot connect: ${e.message}`)),
+    );
   });
   try {
     yield* linesOf(socket);

@@ -2,7 +2,6 @@
 // Polygon aggregate-minute format with reconnect and backfill, NDJSON from stdin, a tailed file or TCP, and
 // a replay server that serves stored bars as such a feed.
 export { LiveFeedError } from './errors.js';
-export { FeedReplayServer, type FeedReplayOptions, type FeedReplayStatus } from './feed-server.js';
 export {
   FEED_FORMATS,
   type FeedFormat,
@@ -11,6 +10,7 @@ export {
   handshakeMessages,
   readFeedMessage,
 } from './feed-formats.js';
+export { type FeedReplayOptions, FeedReplayServer, type FeedReplayStatus } from './feed-server.js';
 export {
   type Backfill,
   type BackoffOptions,

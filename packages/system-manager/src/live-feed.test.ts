@@ -62,8 +62,14 @@ describe.each(['alpaca', 'polygon'] as const)('a %s feed replayed from the bundl
     const { sm, feed } = await liveRun(format, [{ messages: oneMinuteEach(format, bars), end: 'close' }]);
     expect(sm.error).toBeNull();
     expect(figures(sm)).toEqual(await backtestFigures());
-    expect(feed.received[0]).toEqual(format === 'alpaca' ? { action: 'auth', key: 'k', secret: 's' } : { action: 'auth', params: 'k' });
-    expect(feed.received[1]).toEqual(format === 'alpaca' ? { action: 'subscribe', bars: ['AAPL'] } : { action: 'subscribe', params: 'AM.AAPL' });
+    expect(feed.received[0]).toEqual(
+      format === 'alpaca' ? { action: 'auth', key: 'k', secret: 's' } : { action: 'auth', params: 'k' },
+    );
+    expect(feed.received[1]).toEqual(
+      format === 'alpaca'
+        ? { action: 'subscribe', bars: ['AAPL'] }
+        : { action: 'subscribe', params: 'AM.AAPL' },
+    );
     expect(stream(sm)).toMatchObject({ clock: 'feed', bars_received: bars.length, bars_rejected: 0 });
   });
 
@@ -99,7 +105,12 @@ describe.each(['alpaca', 'polygon'] as const)('a %s feed replayed from the bundl
     const bars = await sampleDay();
     const open = bars.findIndex((b) => new Date(b.startMs).toISOString() === '2025-07-02T13:30:00.000Z');
     const first = bars[open] as Bar;
-    const corrected = { ...first, close: first.close + 0.01, high: Math.max(first.high, first.close + 0.01), volume: first.volume + 100 };
+    const corrected = {
+      ...first,
+      close: first.close + 0.01,
+      high: Math.max(first.high, first.close + 0.01),
+      volume: first.volume + 100,
+    };
     const messages = oneMinuteEach(format, bars);
     const extra = [
       JSON.stringify([recorded(format, first)]), // the same bar again
@@ -127,12 +138,19 @@ describe('a feed that cannot be reached', () => {
     const sm = new SystemManager({
       symbols: ['AAPL'],
       mode: 'live',
-      source: { type: 'alpaca', url: 'ws://127.0.0.1:9', max_attempts: 3, backoff: { initial_ms: 5, max_ms: 20 } },
+      source: {
+        type: 'alpaca',
+        url: 'ws://127.0.0.1:9',
+        max_attempts: 3,
+        backoff: { initial_ms: 5, max_ms: 20 },
+      },
     });
     await sm.start();
     await sm.done().catch(() => {});
     expect(sm.state).toBe('error');
-    expect(sm.error?.message).toMatch(/ws:\/\/127\.0\.0\.1:9: gave up after 3 failed attempts: .*ECONNREFUSED/);
+    expect(sm.error?.message).toMatch(
+      /ws:\/\/127\.0\.0\.1:9: gave up after 3 failed attempts: .*ECONNREFUSED/,
+    );
     expect(stream(sm).feed).toMatchObject({ state: 'failed', reconnects: 3 });
   });
 
@@ -146,7 +164,11 @@ describe('a feed that cannot be reached', () => {
       ws.on('message', () => ws.send(JSON.stringify([{ T: 'error', code: 402, msg: 'auth failed' }])));
     });
     const port = (server.address() as { port: number }).port;
-    const sm = new SystemManager({ symbols: ['AAPL'], mode: 'live', source: { type: 'alpaca', url: `ws://127.0.0.1:${port}` } });
+    const sm = new SystemManager({
+      symbols: ['AAPL'],
+      mode: 'live',
+      source: { type: 'alpaca', url: `ws://127.0.0.1:${port}` },
+    });
     await sm.start();
     await sm.done().catch(() => {});
     expect(sm.error?.message).toMatch(/authentication refused: 402 auth failed/);

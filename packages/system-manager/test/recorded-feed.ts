@@ -16,10 +16,40 @@ export async function sampleDay(): Promise<Bar[]> {
 }
 
 /** A bar as the provider sends it, written here from the format's documentation, not by the code under test. */
-export function recorded(format: 'alpaca' | 'polygon', b: Bar, kind: 'b' | 'u' = 'b'): Record<string, unknown> {
+export function recorded(
+  format: 'alpaca' | 'polygon',
+  b: Bar,
+  kind: 'b' | 'u' = 'b',
+): Record<string, unknown> {
   return format === 'alpaca'
-    ? { T: kind, S: b.symbol, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume, t: new Date(b.startMs).toISOString(), n: 10, vw: b.close }
-    : { ev: 'AM', sym: b.symbol, v: b.volume, av: b.volume, op: b.open, vw: b.close, o: b.open, c: b.close, h: b.high, l: b.low, a: b.close, z: 1, s: b.startMs, e: b.startMs + 60_000 };
+    ? {
+        T: kind,
+        S: b.symbol,
+        o: b.open,
+        h: b.high,
+        l: b.low,
+        c: b.close,
+        v: b.volume,
+        t: new Date(b.startMs).toISOString(),
+        n: 10,
+        vw: b.close,
+      }
+    : {
+        ev: 'AM',
+        sym: b.symbol,
+        v: b.volume,
+        av: b.volume,
+        op: b.open,
+        vw: b.close,
+        o: b.open,
+        c: b.close,
+        h: b.high,
+        l: b.low,
+        a: b.close,
+        z: 1,
+        s: b.startMs,
+        e: b.startMs + 60_000,
+      };
 }
 
 /** One scripted connection: the messages (strings) to send after the subscription; `drop` ends it with no close frame. */
@@ -40,14 +70,29 @@ export async function scriptedFeed(format: 'alpaca' | 'polygon', scripts: Script
   const send = (ws: WebSocket, v: unknown) => ws.send(JSON.stringify(v));
   server.on('connection', (ws) => {
     const script = scripts[connections++];
-    send(ws, format === 'alpaca' ? [{ T: 'success', msg: 'connected' }] : [{ ev: 'status', status: 'connected', message: 'Connected Successfully' }]);
+    send(
+      ws,
+      format === 'alpaca'
+        ? [{ T: 'success', msg: 'connected' }]
+        : [{ ev: 'status', status: 'connected', message: 'Connected Successfully' }],
+    );
     ws.on('message', (data) => {
       const m = JSON.parse(String(data)) as Record<string, unknown>;
       received.push(m);
       if (m.action === 'auth')
-        send(ws, format === 'alpaca' ? [{ T: 'success', msg: 'authenticated' }] : [{ ev: 'status', status: 'auth_success', message: 'authenticated' }]);
+        send(
+          ws,
+          format === 'alpaca'
+            ? [{ T: 'success', msg: 'authenticated' }]
+            : [{ ev: 'status', status: 'auth_success', message: 'authenticated' }],
+        );
       if (m.action === 'subscribe') {
-        send(ws, format === 'alpaca' ? [{ T: 'subscription', trades: [], quotes: [], bars: m.bars }] : [{ ev: 'status', status: 'success', message: `subscribed to: ${String(m.params)}` }]);
+        send(
+          ws,
+          format === 'alpaca'
+            ? [{ T: 'subscription', trades: [], quotes: [], bars: m.bars }]
+            : [{ ev: 'status', status: 'success', message: `subscribed to: ${String(m.params)}` }],
+        );
         if (script === undefined) return void ws.terminate();
         void (async () => {
           for (const text of script.messages) {

@@ -279,12 +279,10 @@ export class LiveRun extends RunBase implements Run {
   }
 
   async #ticks(signal: AbortSignal): Promise<void> {
-    {
-      for (;;) {
-        this.#tick(); // also catches up a clock that moved before this loop's first wait
-        const next = (Math.floor(this.#clock.nowMs() / this.#tickMs) + 1) * this.#tickMs;
-        await this.#clock.sleepUntil(next, signal);
-      }
+    for (;;) {
+      this.#tick(); // also catches up a clock that moved before this loop's first wait
+      const next = (Math.floor(this.#clock.nowMs() / this.#tickMs) + 1) * this.#tickMs;
+      await this.#clock.sleepUntil(next, signal);
     }
   }
 
