@@ -175,7 +175,7 @@ async function waitForRun(manager: SystemManager, ctx: SysContext, command: stri
 function startedNote(manager: SystemManager): string {
   const c = manager.config;
   if (c.mode === 'live')
-    return `started live ${c.symbols.join(', ')} from ${c.source.type === 'store' ? 'ingest' : `a ${c.source.type} feed`} (${c.clock} clock)`;
+    return `started live ${c.symbols.join(', ')} from ${c.source.type === 'store' ? 'ingest' : `the ${c.source.type} feed`} (${c.clock} clock)`;
   const w = c.backtest === undefined ? '' : ` ${c.backtest.start_date} → ${c.backtest.end_date}`;
   return `started ${c.symbols.join(', ')}${w} at speed ${String(manager.speed)}`;
 }

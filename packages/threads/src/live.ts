@@ -250,16 +250,31 @@ export class LiveRun extends RunBase implements Run {
     this.#version++;
   }
 
-  async #run(signal: AbortSignal): Promise<void> {
-    if (this.#endWithFeed && this.#feed !== undefined) {
-      const ticks = this.#followFeed ? null : this.#ticks(signal);
-      await Promise.race([this.#readFeed(this.#feed, signal), ...(ticks === null ? [] : [ticks])]);
-      if (signal.aborted) return;
-      this.#finish();
-      return;
+  async #run(outer: AbortSignal): Promise<void> {
+    // The ticks and the feed stop together: when one ends or fails, the other must not keep the process up.
+    const local = new AbortController();
+    const stop = () => local.abort(outer.reason);
+    outer.addEventListener('abort', stop, { once: true });
+    const signal = local.signal;
+    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+    const feed = this.#feed === undefined ? null : this.#readFeed(this.#feed, signal);
+    // A feed still waiting for its next bar when the run stops ends when its owner closes it; its failure
+    // after the stop is not the run's.
+    feed?.catch(() => {});
+    try {
+      if (this.#endWithFeed && feed !== null) {
+        const ticks = this.#followFeed ? [] : [this.#ticks(signal).catch(() => {})];
+        await Promise.race([feed, aborted, ...ticks]);
+        if (outer.aborted) return;
+        this.#finish();
+        return;
+      }
+      const ticks = this.#followFeed ? Promise.resolve() : this.#ticks(signal).catch(() => {});
+      await Promise.race([Promise.all([feed, ticks]), aborted]);
+    } finally {
+      outer.removeEventListener('abort', stop);
+      local.abort(outer.aborted ? outer.reason : new Error('live run over'));
     }
-    const feed = this.#feed === undefined ? Promise.resolve() : this.#readFeed(this.#feed, signal);
-    await Promise.all([feed, this.#followFeed ? Promise.resolve() : this.#ticks(signal)]);
   }
 
   /** The feed has ended: what is pending is applied and, following the feed, the day is run to its end. */
