@@ -15,66 +15,65 @@ export interface NdjsonFeedStatus {
   lastMalformed: string | null;
 }
 
-/** Lines of a byte stream (UTF-8, `\n` or `\r\n`), read chunk by chunk; a last line without `\n` is kept. */
-export async function* linesOf(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+/**
+ * Bars of NDJSON bytes for a live session, one batch per chunk read (one await per chunk, not per bar):
+ * each line is read on its own (`barFromJsonLine`); a line that is not a bar is counted in `status` and
+ * skipped, never the end of the feed. Lines end with `\n` or `\r\n`; a last line without one is read too.
+ * Order and repeats are the live run's to judge.
+ */
+export async function* ndjsonBatches(
+  chunks: AsyncIterable<Buffer | string>,
+  status: NdjsonFeedStatus,
+): AsyncGenerator<Bar[]> {
   let rest = '';
-  for await (const chunk of stream) {
+  const take = (line: string, out: Bar[]): void => {
+    status.lines++;
+    if (line.trim() === '') return;
+    try {
+      out.push(barFromJsonLine(line, `${status.source}:${status.lines}`));
+      status.bars++;
+    } catch (e) {
+      status.malformed++;
+      status.lastMalformed = (e as Error).message;
+    }
+  };
+  for await (const chunk of chunks) {
     const text = rest + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    const out: Bar[] = [];
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
       const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      yield text.slice(start, end);
+      take(text.slice(start, end), out);
       start = nl + 1;
     }
     rest = text.slice(start);
+    if (out.length > 0) yield out;
   }
-  if (rest !== '') yield rest;
-}
-
-/**
- * Bars of NDJSON lines for a live session: each line read on its own (`barFromJsonLine`); a line that is
- * not a bar is counted in `status` and skipped, never the end of the feed. Order and repeats are the live
- * run's to judge.
- */
-export async function* ndjsonFeed(
-  lines: AsyncIterable<string>,
-  status: NdjsonFeedStatus,
-): AsyncGenerator<Bar> {
-  for await (const text of lines) {
-    status.lines++;
-    if (text.trim() === '') continue;
-    let bar: Bar;
-    try {
-      bar = barFromJsonLine(text, `${status.source}:${status.lines}`);
-    } catch (e) {
-      status.malformed++;
-      status.lastMalformed = (e as Error).message;
-      continue;
-    }
-    status.bars++;
-    yield bar;
+  if (rest !== '') {
+    const out: Bar[] = [];
+    take(rest, out);
+    if (out.length > 0) yield out;
   }
 }
 
 /**
- * Lines appended to a file, as `tail -f` shows them: from the start of the file (or its end with
- * `fromEnd`), then whatever is appended, polled every `pollMs`, until `signal` aborts.
+ * Bytes appended to a file, as `tail -f` sees them: from the start of the file (or its end with `fromEnd`),
+ * then whatever is appended, polled every `pollMs`, until `signal` aborts.
  */
-export async function* tailLines(
+export async function* tailChunks(
   file: string,
   options: { signal?: AbortSignal; pollMs?: number; fromEnd?: boolean } = {},
-): AsyncGenerator<string> {
+): AsyncGenerator<Buffer> {
   const handle = await open(file, 'r').catch((e: Error) => {
     throw new LiveFeedError(file, `cannot open for tailing: ${e.message}`);
   });
   try {
     let offset = options.fromEnd ? (await handle.stat()).size : 0;
-    let rest = '';
-    const buffer = Buffer.alloc(1 << 16);
     for (;;) {
       if (options.signal?.aborted) return;
+      const buffer = Buffer.allocUnsafe(1 << 16);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
       if (bytesRead === 0) {
         try {
@@ -85,18 +84,15 @@ export async function* tailLines(
         continue;
       }
       offset += bytesRead;
-      const text = rest + buffer.toString('utf8', 0, bytesRead);
-      const lines = text.split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) yield line.endsWith('\r') ? line.slice(0, -1) : line;
+      yield buffer.subarray(0, bytesRead);
     }
   } finally {
     await handle.close();
   }
 }
 
-/** Lines a TCP server sends to us (`host:port`), until it closes the connection. */
-export async function* tcpLines(host: string, port: number): AsyncGenerator<string> {
+/** Bytes a TCP server sends to us (`host:port`), until it closes the connection. */
+export async function* tcpChunks(host: string, port: number): AsyncGenerator<Buffer> {
   const socket = connect({ host, port });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
@@ -105,13 +101,13 @@ export async function* tcpLines(host: string, port: number): AsyncGenerator<stri
     );
   });
   try {
-    yield* linesOf(socket);
+    yield* socket as AsyncIterable<Buffer>;
   } finally {
     socket.destroy();
   }
 }
 
-/** Lines of a file read once to its end (for a finite NDJSON feed from a file). */
-export function fileLines(file: string): AsyncGenerator<string> {
-  return linesOf(createReadStream(file));
+/** Bytes of a file read once to its end (a finite NDJSON feed from a file). */
+export function fileChunks(file: string): AsyncIterable<Buffer> {
+  return createReadStream(file);
 }

@@ -19,4 +19,4 @@ export {
   WsBarFeed,
   type WsBarFeedOptions,
 } from './live-feed.js';
-export { fileLines, linesOf, type NdjsonFeedStatus, ndjsonFeed, tailLines, tcpLines } from './live-ndjson.js';
+export { fileChunks, type NdjsonFeedStatus, ndjsonBatches, tailChunks, tcpChunks } from './live-ndjson.js';

@@ -6,7 +6,7 @@ import { openSource } from './sources.js';
 
 /** A live feed a config names, opened: its bars, its status for the run's JSON, and how to close it. */
 export interface OpenFeed {
-  readonly bars: AsyncIterable<Bar>;
+  readonly bars: AsyncIterable<Bar | readonly Bar[]>;
   /** True when the feed ends by itself (a file or stdin read to its end, a replay that finished). */
   readonly finite: boolean;
   readonly status: { version(): number; toJson(): Json };
@@ -29,18 +29,18 @@ export async function openFeed(
     const name = s.url ?? (s.path === undefined || s.path === '-' ? 'stdin' : s.path);
     const status = { source: name, lines: 0, bars: 0, malformed: 0, lastMalformed: null as string | null };
     const controller = new AbortController();
-    let lines: AsyncIterable<string>;
+    let chunks: AsyncIterable<Buffer | string>;
     if (s.url !== undefined) {
       const [host = '', port = ''] = s.url.slice('tcp://'.length).split(':');
-      lines = live.tcpLines(host, Number(port));
-    } else if (s.path === undefined || s.path === '-') lines = live.linesOf(stdin);
-    else if (s.follow === true) lines = live.tailLines(s.path, { signal: controller.signal });
-    else lines = live.fileLines(s.path);
+      chunks = live.tcpChunks(host, Number(port));
+    } else if (s.path === undefined || s.path === '-') chunks = stdin;
+    else if (s.follow === true) chunks = live.tailChunks(s.path, { signal: controller.signal });
+    else chunks = live.fileChunks(s.path);
     let version = 0;
     const bars = (async function* () {
-      for await (const bar of live.ndjsonFeed(lines, status)) {
+      for await (const batch of live.ndjsonBatches(chunks, status)) {
         version++;
-        yield bar;
+        yield batch;
       }
     })();
     return {
