@@ -96,6 +96,8 @@ const DAY_MS = 86_400_000;
 const MERGE_ROWS = 1_000_000;
 const WINDOW_ROWS = 500_000;
 const CHUNK_ROWS = 2048;
+/** DuckDB's memory limit while a Parquet export sorts (the rest spills to a temp directory). */
+const EXPORT_MEMORY = '160MB';
 const STAGE_TYPES = [DOUBLE, INTEGER, INTEGER, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE];
 
 /** `<cwd>/data/sys.duckdb`: where the store lives unless told otherwise. */
@@ -631,6 +633,13 @@ export class BarStore implements BarSource {
         const symbolFilter =
           query.symbols.length === 0 ? '' : `AND symbol IN (${query.symbols.map(sqlString).join(', ')})`;
         const c = await this.#instance.connect();
+        // The ORDER BY sorts every row: under a memory limit DuckDB spills the sort to disk instead of
+        // holding it, so an export of any size stays within a few hundred MB. The limit is the instance's,
+        // so it is put back afterwards.
+        const before = String(
+          (await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0],
+        );
+        await c.run(`SET memory_limit = '${EXPORT_MEMORY}'`);
         try {
           const result = await c.run(
             `COPY (SELECT to_timestamp(CAST(start_ms / 1000 AS BIGINT)) AS timestamp, symbol, open, high, low,
@@ -641,6 +650,7 @@ export class BarStore implements BarSource {
           );
           n = asNumber(result.rowsChanged);
         } finally {
+          await c.run(`SET memory_limit = ${sqlString(before)}`).catch(() => undefined);
           c.closeSync();
         }
       }

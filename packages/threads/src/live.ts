@@ -100,6 +100,8 @@ export class LiveRun extends RunBase implements Run {
   #feedMs: number | null = null;
   /** Earliest start among pending bars (so a push that makes nothing due costs one compare). */
   #pendingMinMs = Number.POSITIVE_INFINITY;
+  /** Per symbol, the latest start among its pending bars (a repeat is looked for only below it). */
+  readonly #pendingMaxMs = new Map<string, number>();
   /** Per symbol, the start of the last bar applied to the session. */
   readonly #appliedMs = new Map<string, number>();
 
@@ -218,7 +220,8 @@ export class LiveRun extends RunBase implements Run {
       this.#reject('late', `${label()}: its minute has passed and bars after it are applied`);
       return 'rejected';
     }
-    if (bar.startMs <= this.#pendingMaxMs(bar.symbol)) {
+    const pendingMax = this.#pendingMaxMs.get(bar.symbol);
+    if (pendingMax !== undefined && bar.startMs <= pendingMax) {
       const i = this.#pending.findIndex((p) => p.symbol === bar.symbol && p.startMs === bar.startMs);
       const held = this.#pending[i];
       if (held !== undefined) {
@@ -233,16 +236,10 @@ export class LiveRun extends RunBase implements Run {
     }
     this.#pending.push(bar);
     if (bar.startMs < this.#pendingMinMs) this.#pendingMinMs = bar.startMs;
+    if (pendingMax === undefined || bar.startMs > pendingMax) this.#pendingMaxMs.set(bar.symbol, bar.startMs);
     const now = this.#nowMs();
     if (this.state === 'running' && now !== null) this.#applyDue(now);
     return 'accepted';
-  }
-
-  #pendingMaxMs(symbol: string): number {
-    let max = Number.NEGATIVE_INFINITY;
-    if (this.#pendingMinMs === Number.POSITIVE_INFINITY) return max;
-    for (const p of this.#pending) if (p.symbol === symbol && p.startMs > max) max = p.startMs;
-    return max;
   }
 
   #reject(reason: RejectionReason, message: string): void {
@@ -384,6 +381,11 @@ export class LiveRun extends RunBase implements Run {
     }
     this.#pending = wait;
     this.#pendingMinMs = waitMin;
+    this.#pendingMaxMs.clear();
+    for (const bar of wait) {
+      const max = this.#pendingMaxMs.get(bar.symbol);
+      if (max === undefined || bar.startMs > max) this.#pendingMaxMs.set(bar.symbol, bar.startMs);
+    }
     for (const bar of due) {
       const last = this.#appliedMs.get(bar.symbol);
       if (last === undefined || bar.startMs > last) this.#appliedMs.set(bar.symbol, bar.startMs);
