@@ -204,7 +204,7 @@ export async function runDataPath(sizes: DataPathSizes): Promise<SectionResult> 
       notes: [
         `TCP: a server on 127.0.0.1 sends one regular day of ${sizes.tcpSymbols} symbols (${bars.toLocaleString('en-US')} NDJSON lines, made before the timing) and closes; a LiveRun that follows the feed's clock reads it through tcpChunks → ndjsonBatches (every line parsed and validated) and is timed from start to the end of the day, ${sizes.tcpSamples} sample(s) after a warm-up`,
         'the "from memory" row reads the same bytes with no socket: the TCP row over it is what the socket costs',
-        `export: a store filled by SQL with ${sizes.exportBars.toLocaleString('en-US')} bars of one day (${Math.min(2000, sizes.exportBars)} symbols a minute; filling is outside the timing), opened read-only; BarStore.exportBars to Parquet (zstd, ordered by time then symbol) with DuckDB's default memory limit; RSS sampled every 10 ms, growth over the RSS before the export`,
+        `export: a store filled by SQL with ${sizes.exportBars.toLocaleString('en-US')} bars of one day (${Math.min(2000, sizes.exportBars)} symbols a minute; filling is outside the timing), opened read-only; BarStore.exportBars to Parquet (zstd, ordered by time then symbol) under the 160 MB DuckDB memory limit exportBars sets for its sort (it spills); RSS sampled every 10 ms, growth over the RSS before the export`,
       ],
     };
   } finally {
