@@ -10,6 +10,7 @@ export default packageBuild({
     'src/duckdb.ts',
     'src/synthetic.ts',
     'src/ndjson.ts',
+    'src/live.ts',
     'src/samples.ts',
   ],
 });

@@ -3,6 +3,7 @@ import { pregenerate } from './data.js';
 import { formatSection, type Row, type SectionResult } from './harness.js';
 import { runClient } from './sections/client.js';
 import { runColumnar } from './sections/columnar.js';
+import { runDataPath } from './sections/datapath.js';
 import { runDelta } from './sections/delta.js';
 import { runE2e, runSystem } from './sections/e2e.js';
 import { runFanout } from './sections/fanout.js';
@@ -164,4 +165,13 @@ describe('bench sections on tiny sizes', () => {
     // Every envelope of the run applied, fingerprint checked.
     expect(s.rows.find((r) => r.name.endsWith('envelopes the client failed to apply'))?.median).toBe(0);
   });
+
+  it('12 data path', async () => {
+    const s = await runDataPath({ tcpSymbols: 3, tcpSamples: 1, exportBars: 5000, exportSamples: 1 });
+    checkSection(s, 12);
+    // The export wrote every bar and the TCP run applied every one (the section throws otherwise).
+    expect(s.rows.find((r) => r.name === 'NDJSON over TCP → live session: bars/s')?.goal?.text).toBe(
+      '≥ 500,000 bars/s',
+    );
+  }, 60_000);
 });

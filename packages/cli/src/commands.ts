@@ -5,7 +5,9 @@ import { type Json, SysError, waitFor } from '@sys/core';
 import { assertZone, symbolProblem } from '@sys/market-data';
 import type { BarStore, ImportReport } from '@sys/market-data/duckdb';
 import type { SystemManager } from '@sys/system-manager';
+import { dataCommands } from './data-commands.js';
 import { CancelledError, UsageError } from './errors.js';
+import { feedCommands } from './feed-commands.js';
 import { writeOutFile } from './files.js';
 import { natsStatusCommand } from './nats.js';
 import type { Output } from './output.js';
@@ -14,6 +16,7 @@ import { commandsFor, Registry } from './registry.js';
 import { withRemote } from './remote.js';
 import { serveCommand } from './serve.js';
 import { CliSession } from './session.js';
+import { timeCommands } from './time-commands.js';
 
 /** What every sys command handler receives. */
 export interface SysContext {
@@ -29,6 +32,10 @@ export interface SysContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Asks the shell to exit after this command (no-op in argv mode). */
   readonly exit: () => void;
+  /** True in the shell (commands return at once there); false or absent for one command from argv. */
+  readonly shell?: boolean;
+  /** Asks the user a yes/no question on the terminal; absent when there is no terminal to ask on. */
+  readonly confirm?: (question: string) => Promise<boolean>;
 }
 
 /** Flags every sys command accepts. */
@@ -100,7 +107,7 @@ const NY_TIME = new Intl.DateTimeFormat('en-CA', {
  * The bar store at `db`, or the default one under `cwd`. DuckDB (a native module) is imported here, so only
  * the commands that read or write the store load it, not every `sys` start.
  */
-async function openStore(
+export async function openStore(
   db: string | undefined,
   cwd: string,
   mode: 'import' | 'read',
@@ -167,6 +174,8 @@ async function waitForRun(manager: SystemManager, ctx: SysContext, command: stri
 /** `started AAPL 2025-07-02 → 2025-07-02 at speed max`. */
 function startedNote(manager: SystemManager): string {
   const c = manager.config;
+  if (c.mode === 'live')
+    return `started live ${c.symbols.join(', ')} from ${c.source.type === 'store' ? 'ingest' : `the ${c.source.type} feed`} (${c.clock} clock)`;
   const w = c.backtest === undefined ? '' : ` ${c.backtest.start_date} → ${c.backtest.end_date}`;
   return `started ${c.symbols.join(', ')}${w} at speed ${String(manager.speed)}`;
 }
@@ -188,7 +197,8 @@ function importStatus(r: ImportReport): string {
   return r.rowsRead > 0 ? 'unchanged' : 'empty';
 }
 
-function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+/** Rows as aligned columns under a header (numbers right-aligned, with thousands separators). */
+export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [
     header,
     ...rows.map((r) => r.map((c) => (typeof c === 'number' ? c.toLocaleString('en-US') : c))),
@@ -212,9 +222,23 @@ const systemStart = define({
   examples: ['system start', 'system start ./session.json --speed 60'],
   handler: async (args, ctx) => {
     const config = await ctx.session.config(args.config, args.speed);
-    ctx.out.note(startedNote(await ctx.session.start(config, 'system start')));
+    const manager = await ctx.session.start(config, 'system start');
+    ctx.out.note(startedNote(manager));
+    // One live session from argv runs until its feed ends or Ctrl-C, then prints its final state.
+    if (config.mode === 'live' && ctx.shell !== true) await runLive(manager, ctx);
   },
 });
+
+/** Waits for a live session from argv; Ctrl-C ends it normally. Prints the final complete state. */
+async function runLive(manager: SystemManager, ctx: SysContext): Promise<void> {
+  try {
+    await waitForRun(manager, ctx, 'system start');
+  } catch (error) {
+    if (!(error instanceof CancelledError)) throw error;
+    await manager.stop();
+  }
+  ctx.out.json(manager.toJson({ complete: true, consumer: CliSession.consumer }));
+}
 
 const systemPause = define({
   namespace: 'system',
@@ -572,6 +596,9 @@ export function sysRegistry(): SysRegistry {
     natsStatusCommand,
     dataImport,
     dataList,
+    ...dataCommands(),
+    ...feedCommands(),
+    ...timeCommands(),
     backtestRun,
     help,
     exit,

@@ -42,6 +42,17 @@ async function settled(stream: NodeJS.WritableStream): Promise<void> {
 /** The REPL's prompt. */
 export const PROMPT = 'system@mismartera: ';
 
+/** Asks a yes/no question on the terminal; only `y` or `yes` is a yes. */
+async function ask(io: SysIo, question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 /** The real process's streams, environment and directory. */
 export function processIo(): SysIo {
   return {
@@ -115,6 +126,10 @@ export async function main(
         exit: () => {
           exitRequested = true;
         },
+        shell: typeof words === 'string',
+        ...(typeof words !== 'string' && io.stdin.isTTY === true
+          ? { confirm: (q: string) => ask(io, q) }
+          : {}),
       };
       await parsed.command.handler(parsed.args, ctx);
       return 0;

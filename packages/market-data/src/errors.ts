@@ -156,3 +156,17 @@ export class NdjsonBarError extends SysError {
     this.reason = reason;
   }
 }
+
+/**
+ * A live feed that cannot go on or an item of it that is not a bar: where (`url`, `url#message[i]`) and
+ * what. Code `LIVE_FEED`.
+ */
+export class LiveFeedError extends SysError {
+  /** The feed or message it concerns. */
+  readonly where: string;
+
+  constructor(where: string, reason: string) {
+    super('LIVE_FEED', `${where}: ${reason}`);
+    this.where = where;
+  }
+}

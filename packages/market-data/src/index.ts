@@ -15,6 +15,7 @@ export {
   validateBar,
 } from './bar.js';
 export { BarQueryError, UnknownZoneError } from './errors.js';
+export { type DayQuality, dayQuality, type MissingRange, qualityReport } from './quality.js';
 export { QUOTE_MAX_CHARS, quoteInput } from './quote.js';
 export { type BarQuery, type BarSource, mergeByTime } from './source.js';
 export {

@@ -1,5 +1,5 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DOUBLE, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, INTEGER } from '@duckdb/node-api';
 import { SysError } from '@sys/core';
 import { addDays, type IsoDate, nyDateOf, nyMidnightMs } from '@sys/market-time';
@@ -96,6 +96,8 @@ const DAY_MS = 86_400_000;
 const MERGE_ROWS = 1_000_000;
 const WINDOW_ROWS = 500_000;
 const CHUNK_ROWS = 2048;
+/** DuckDB's memory limit while a Parquet export sorts (the rest spills to a temp directory). */
+const EXPORT_MEMORY = '160MB';
 const STAGE_TYPES = [DOUBLE, INTEGER, INTEGER, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE];
 
 /** `<cwd>/data/sys.duckdb`: where the store lives unless told otherwise. */
@@ -125,6 +127,14 @@ class NyDayIndex {
     this.#day = dayNumber(date);
     return this.#day;
   }
+}
+
+/** `AND day …` for optional inclusive New York dates (already checked as dates by the caller). */
+function dayRange(startDate: IsoDate | undefined, endDate: IsoDate | undefined): string {
+  return (
+    (startDate === undefined ? '' : ` AND day >= CAST(${sqlString(startDate)} AS DATE)`) +
+    (endDate === undefined ? '' : ` AND day <= CAST(${sqlString(endDate)} AS DATE)`)
+  );
 }
 
 function isParquet(file: string): boolean {
@@ -601,6 +611,83 @@ export class BarStore implements BarSource {
     } finally {
       c.closeSync();
     }
+  }
+
+  /**
+   * Writes the bars of a query to `file` in (time, symbol) order: Parquet through DuckDB's COPY (timestamp
+   * as TIMESTAMP WITH TIME ZONE, symbol, open…close as DOUBLE, volume as BIGINT), CSV through the CSV writer
+   * (shortest exact numbers). Streamed, never whole in memory; the file appears whole or not at all (it is
+   * written beside `file`, then renamed). Returns the bars written.
+   */
+  async exportBars(file: string, query: BarQuery, format: 'csv' | 'parquet'): Promise<number> {
+    this.#assertOpen();
+    resolveQuery(query);
+    const target = resolve(file);
+    const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+    try {
+      let n: number;
+      if (format === 'csv') {
+        const { writeCsvBars } = await import('./csv-writer.js');
+        n = await writeCsvBars(temp, this.streamBars(query));
+      } else {
+        const symbolFilter =
+          query.symbols.length === 0 ? '' : `AND symbol IN (${query.symbols.map(sqlString).join(', ')})`;
+        const c = await this.#instance.connect();
+        // The ORDER BY sorts every row: under a memory limit DuckDB spills the sort to disk instead of
+        // holding it, so an export of any size stays within a few hundred MB. The limit is the instance's,
+        // so it is put back afterwards.
+        const before = String(
+          (await c.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0]?.[0],
+        );
+        await c.run(`SET memory_limit = '${EXPORT_MEMORY}'`);
+        try {
+          const result = await c.run(
+            `COPY (SELECT to_timestamp(CAST(start_ms / 1000 AS BIGINT)) AS timestamp, symbol, open, high, low,
+               close, volume FROM bars
+               WHERE day BETWEEN CAST(${sqlString(query.startDate)} AS DATE) AND CAST(${sqlString(query.endDate)} AS DATE)
+               ${symbolFilter} ORDER BY start_ms, symbol)
+             TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`,
+          );
+          n = asNumber(result.rowsChanged);
+        } finally {
+          await c.run(`SET memory_limit = ${sqlString(before)}`).catch(() => undefined);
+          c.closeSync();
+        }
+      }
+      renameSync(temp, target);
+      return n;
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
+    }
+  }
+
+  /** Bars of `symbol` stored between the dates (inclusive; all dates when absent). */
+  async countBars(symbol: string, startDate?: IsoDate, endDate?: IsoDate): Promise<number> {
+    this.#assertOpen();
+    return this.#exclusive(async () => {
+      const rows = (
+        await this.#connection.runAndReadAll(
+          `SELECT count(*) FROM bars WHERE symbol = $1 ${dayRange(startDate, endDate)}`,
+          [symbol],
+        )
+      ).getRows();
+      return asNumber(rows[0]?.[0]);
+    });
+  }
+
+  /** Deletes the bars of `symbol` between the dates (inclusive; all when absent); returns how many. */
+  async deleteBars(symbol: string, startDate?: IsoDate, endDate?: IsoDate): Promise<number> {
+    this.#assertOpen();
+    if (this.#readOnly)
+      throw new StoreError(this.path, 'is open read-only; open it without readOnly to delete');
+    return this.#exclusive(async () => {
+      const result = await this.#connection.run(
+        `DELETE FROM bars WHERE symbol = $1 ${dayRange(startDate, endDate)}`,
+        [symbol],
+      );
+      return asNumber(result.rowsChanged);
+    });
   }
 
   /** Closes the store; later calls fail. Waits for a running import. */

@@ -162,6 +162,14 @@ export class SessionData implements Serializable<SessionDataJson> {
     s.ingest(bar);
   }
 
+  /**
+   * A feed's correction of a stored bar of the current day (see SymbolSessionData.correct): `updated`,
+   * `same` (a duplicate) or `absent` (no bar of that minute is held). An unknown symbol is an error.
+   */
+  correct(bar: Bar): 'updated' | 'same' | 'absent' {
+    return this.#symbolOf(bar).correct(bar);
+  }
+
   /** Takes a batch of bars (any symbols, time order per symbol); every bar is checked before any is stored. */
   ingestMany(bars: readonly Bar[]): void {
     if (bars.length === 0) return;

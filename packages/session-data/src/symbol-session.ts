@@ -1,5 +1,5 @@
 import { type Json, JsonMemo, type Serializable, sealJson, type ToJsonOptions } from '@sys/core';
-import { type Bar, BarValidationError, barLabel, barProblem } from '@sys/market-data';
+import { type Bar, BarValidationError, barLabel, barProblem, validateBar } from '@sys/market-data';
 import {
   formatNyTime,
   type IsoDate,
@@ -141,6 +141,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   readonly #historyDays = new Map<IsoDate, Record<Interval, number>>();
   #lastUpdateMs = 0;
   #totalUpdates = 0;
+  #corrections = 0;
   /**
    * Bumped on every change of anything the JSON shows: bars, figures, history, and the regular minutes
    * elapsed (quality and the trailing gap follow market time by whole minutes). Keys the JSON of both faces.
@@ -191,9 +192,9 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     return this.#regular.length;
   }
 
-  /** New 1m bars not yet folded into the derived intervals. */
+  /** Bars of this day a feed corrected after they were stored (`bars_updated`). */
   get barsUpdated(): number {
-    return this.#regular.length - this.#folded;
+    return this.#corrections;
   }
 
   /** Bytes held by the bar columns (capacity), for memory figures. */
@@ -216,6 +217,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     for (const d of this.#derived)
       d.reset(this.#regular, window?.regularOpenMs ?? 0, window?.regularCloseMs ?? 0);
     this.#folded = 0;
+    this.#corrections = 0;
     this.#settleAtMs = Number.POSITIVE_INFINITY;
     this.#foldEndMs = Number.NEGATIVE_INFINITY;
     this.#lastStartMs = Number.NEGATIVE_INFINITY;
@@ -291,6 +293,63 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   /** The wall time of the last ingest that gave this symbol bars (`performance.last_update_ms`). */
   recordUpdateMs(ms: number): void {
     this.#lastUpdateMs = ms;
+  }
+
+  /**
+   * A feed's correction of a bar already stored: the bar of the same minute is replaced in place and the
+   * session figures are summed again (derived bars read the 1m rows, so they follow). `same` when the stored
+   * bar has exactly these values (a duplicate: nothing changes), `absent` when no bar of that minute is held.
+   */
+  correct(bar: Bar): 'updated' | 'same' | 'absent' {
+    const w = this.#window;
+    if (w === null) return 'absent';
+    const regular = bar.startMs >= w.regularOpenMs && bar.startMs < w.regularCloseMs;
+    const table = regular ? this.#regular : this.#extended;
+    const i = findRow(table, bar.startMs);
+    if (i < 0) return 'absent';
+    if (
+      table.open[i] === bar.open &&
+      table.high[i] === bar.high &&
+      table.low[i] === bar.low &&
+      table.close[i] === bar.close &&
+      table.volume[i] === bar.volume
+    )
+      return 'same';
+    validateBar(bar, barLabel(bar.symbol, bar.startMs));
+    table.open[i] = bar.open;
+    table.high[i] = bar.high;
+    table.low[i] = bar.low;
+    table.close[i] = bar.close;
+    table.volume[i] = bar.volume;
+    if (regular) {
+      let sumVolume = 0;
+      let sumTypicalVolume = 0;
+      let hi = Number.NEGATIVE_INFINITY;
+      let lo = Number.POSITIVE_INFINITY;
+      const r = this.#regular;
+      for (let k = 0; k < r.length; k++) {
+        const h = r.high[k] as number;
+        const l = r.low[k] as number;
+        const v = r.volume[k] as number;
+        sumVolume += v;
+        sumTypicalVolume += ((h + l + (r.close[k] as number)) / 3) * v;
+        if (h > hi) hi = h;
+        if (l < lo) lo = l;
+      }
+      this.#sumVolume = sumVolume;
+      this.#sumTypicalVolume = sumTypicalVolume;
+      this.#high = hi;
+      this.#low = lo;
+      // Tables on the wire are append-only: a row changed in place is shown by building them afresh.
+      if (this.#debugMemos !== null) {
+        this.#debugMemos.minuteTable.clear();
+        for (const t of this.#debugMemos.derivedTables) t.clear();
+      }
+    }
+    this.#corrections++;
+    this.#totalUpdates++;
+    this.#touch();
+    return 'updated';
   }
 
   /** Stores one checked bar: into the regular table and the session figures, or apart as extended hours. */
@@ -808,4 +867,18 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
       total_updates: this.#totalUpdates,
     }));
   }
+}
+
+/** Row of `table` (rows in time order) starting at `startMs`, or -1. */
+function findRow(table: BarTable, startMs: number): number {
+  let lo = 0;
+  let hi = table.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const t = table.timeAt(mid);
+    if (t === startMs) return mid;
+    if (t < startMs) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }

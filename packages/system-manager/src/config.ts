@@ -91,6 +91,19 @@ const source = z.discriminatedUnion('type', [
     seed: z.number().int(),
     gap_rate: z.number().min(0).max(1).optional(),
   }),
+  // Live feeds (mode "live" only).
+  z.strictObject({
+    type: z.literal('ndjson'),
+    path: z.string().min(1).optional().describe('a file of NDJSON bars; "-" or absent: stdin'),
+    follow: z.boolean().optional().describe('tail the file: read lines as they are appended'),
+    url: z
+      .string()
+      .regex(/^tcp:\/\/[^:/]+:\d{1,5}$/, 'expected tcp://HOST:PORT')
+      .optional()
+      .describe('read NDJSON from a TCP server instead of a file'),
+  }),
+  wsFeed('alpaca'),
+  wsFeed('polygon'),
 ]);
 
 const indicator = z.strictObject({
@@ -105,6 +118,36 @@ const indicator = z.strictObject({
   symbols: z.array(z.string()).min(1).optional().describe('only these symbols; default every symbol'),
 });
 
+function wsFeed<T extends 'alpaca' | 'polygon'>(type: T) {
+  return z.strictObject({
+    type: z.literal(type),
+    url: z.string().regex(/^wss?:\/\/\S+$/, 'expected a ws:// or wss:// address'),
+    symbols: z.array(z.string().min(1)).min(1).optional().describe("default: the config's symbols"),
+    key: z.string().optional(),
+    secret: z.string().optional(),
+    heartbeat_ms: z.number().int().min(100).optional(),
+    max_attempts: z.number().int().min(1).optional(),
+    backoff: z
+      .strictObject({
+        initial_ms: z.number().int().min(1).optional(),
+        max_ms: z.number().int().min(1).optional(),
+        jitter: z.number().min(0).max(1).optional(),
+      })
+      .optional(),
+    backfill: z
+      .discriminatedUnion('type', [
+        z.strictObject({ type: z.literal('store'), path: z.string().min(1).optional() }),
+        z.strictObject({ type: z.literal('csv'), paths, zone: z.string().min(1).optional() }),
+        z.strictObject({ type: z.literal('parquet'), paths, zone: z.string().min(1).optional() }),
+      ])
+      .optional()
+      .describe('where minutes missed while disconnected are read from'),
+  });
+}
+
+/** Source types that are live feeds. */
+export const LIVE_SOURCE_TYPES: readonly string[] = ['ndjson', 'alpaca', 'polygon'];
+
 const schema = z.strictObject({
   symbols: z.array(symbol).min(1, 'expected at least one symbol'),
   source: source.default({ type: 'store' }),
@@ -112,6 +155,7 @@ const schema = z.strictObject({
   speed: speed.default('max'),
   historical_days: z.number().int().min(0).max(250).default(0),
   mode: z.enum(['backtest', 'live']).default('backtest'),
+  clock: z.enum(['wall', 'feed']).default('wall'),
   sessions: z.enum(['regular', 'extended']).default('regular'),
   indicators: z.array(indicator).default([]),
   feed: z
@@ -180,6 +224,16 @@ export function parseConfig(
       });
     }
   }
+  const live = LIVE_SOURCE_TYPES.includes(config.source.type);
+  if (live && config.mode !== 'live') {
+    issues.push({ path: 'source.type', message: `a ${config.source.type} feed needs "mode": "live"` });
+  }
+  if (config.mode === 'live' && !live && config.source.type !== 'store') {
+    issues.push({
+      path: 'source.type',
+      message: `live mode reads a feed: "ndjson", "alpaca" or "polygon" (not "${config.source.type}")`,
+    });
+  }
   if (new Set(config.symbols).size !== config.symbols.length) {
     issues.push({ path: 'symbols', message: 'each symbol may appear once' });
   }
@@ -190,6 +244,12 @@ export function parseConfig(
     const s = config.source;
     if (s.type === 'csv' || s.type === 'parquet') s.paths = s.paths.map((p) => resolve(base, p));
     if (s.type === 'store' && s.path !== undefined) s.path = resolve(base, s.path);
+    if (s.type === 'ndjson' && s.path !== undefined && s.path !== '-') s.path = resolve(base, s.path);
+    if ((s.type === 'alpaca' || s.type === 'polygon') && s.backfill !== undefined) {
+      const b = s.backfill;
+      if (b.type === 'store' && b.path !== undefined) b.path = resolve(base, b.path);
+      if (b.type === 'csv' || b.type === 'parquet') b.paths = b.paths.map((p) => resolve(base, p));
+    }
   }
   parsedConfigs.add(config);
   return config;

@@ -3,6 +3,7 @@ import type { Clock, NyseCalendar, Speed } from '@sys/market-time';
 import type { SessionData } from '@sys/session-data';
 import { Backtest, LiveRun, type Run } from '@sys/threads';
 import { ConfigError, type SessionConfig } from './config.js';
+import { openFeed } from './feeds.js';
 import { checkSymbols, openSource } from './sources.js';
 
 /** What a run needs besides its config. */
@@ -30,7 +31,21 @@ export async function createRun(
   const daemon = deps.daemon === undefined ? {} : { daemon: deps.daemon };
   if (config.mode === 'live') {
     const clock = deps.clock === undefined ? {} : { clock: deps.clock };
-    return { run: new LiveRun({ symbols: config.symbols, ...common, ...clock, ...daemon }), source: null };
+    const feed = await openFeed(config, deps.calendar);
+    const run = new LiveRun({
+      symbols: config.symbols,
+      ...common,
+      ...clock,
+      ...daemon,
+      followFeed: config.clock === 'feed',
+      ...(feed === null ? {} : { feed: feed.bars, endWithFeed: feed.finite, feedStatus: feed.status }),
+    });
+    // The manager closes a run's source when the run is over: the feed is closed the same way.
+    const closer: BarSource | null =
+      feed === null
+        ? null
+        : { listSymbols: async () => [], streamBars: async function* () {}, close: () => feed.close() };
+    return { run, source: closer };
   }
   const w = config.backtest;
   if (w === undefined) throw new ConfigError([{ path: 'backtest', message: 'a backtest needs a window' }]);

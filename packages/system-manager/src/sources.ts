@@ -38,6 +38,10 @@ export async function openSource(config: SessionConfig, calendar: NyseCalendar):
         ...(s.gap_rate === undefined ? {} : { gapRate: s.gap_rate }),
       });
     }
+    default:
+      throw new ConfigError([
+        { path: 'source.type', message: `a ${s.type} feed is read by a live run, not replayed` },
+      ]);
   }
 }
 

@@ -9,7 +9,7 @@ export {
 export { Backtest, type BacktestOptions, runBacktest } from './backtest.js';
 export { ROLE_NAMES, type RoleName, type RoleSpec, type RoleSpecs, RunBase } from './base.js';
 export { RunStateError, RunStoppedError, StreamOrderError } from './errors.js';
-export { LiveRun, type LiveRunOptions } from './live.js';
+export { LiveRun, type LiveRunOptions, type PushResult, type RejectionReason } from './live.js';
 export { Pacer, type PacerOptions } from './pacer.js';
 export { barBatches, ReadAhead, type ReadAheadStats } from './read-ahead.js';
 export type { Run, RunEvent, RunProgress, RunState } from './run.js';

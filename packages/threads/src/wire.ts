@@ -1,3 +1,4 @@
+import type { Json } from '@sys/core';
 /**
  * The JSON of a run's three roles (the system's `threads` part), as types the code is checked against.
  * Field meanings: packages/system-manager/docs/json-api.md. Type aliases with readonly fields, so each is
@@ -81,8 +82,19 @@ export type StreamCoordinatorFields = {
   readonly bars_per_second?: number;
   readonly exhausted?: boolean;
   readonly bars_received?: number;
+  readonly bars_duplicate?: number;
+  readonly bars_corrected?: number;
   readonly bars_rejected?: number;
+  readonly rejections?: {
+    readonly invalid: number;
+    readonly unknown_symbol: number;
+    readonly older_than_session: number;
+    readonly late: number;
+  };
   readonly last_rejection?: string | null;
+  readonly clock?: 'wall' | 'feed';
+  /** The live feed's own status: connection state, reconnects, malformed messages. */
+  readonly feed?: Json;
   readonly bars_pending?: number;
 };
 

@@ -1,6 +1,7 @@
 import type { SectionResult } from '../harness.js';
 import { CLIENT_FULL, CLIENT_QUICK, runClient } from './client.js';
 import { COLUMNAR_FULL, COLUMNAR_QUICK, runColumnar } from './columnar.js';
+import { DATAPATH_FULL, DATAPATH_QUICK, runDataPath } from './datapath.js';
 import { DELTA_FULL, DELTA_QUICK, runDelta } from './delta.js';
 import { E2E_FULL, E2E_QUICK, runE2e } from './e2e.js';
 import { FANOUT_FULL, FANOUT_QUICK, runFanout } from './fanout.js';
@@ -28,4 +29,5 @@ export const SECTIONS: readonly Section[] = [
   { id: 8, run: (quick) => runIndicators(quick ? INDICATORS_QUICK : INDICATORS_FULL) },
   { id: 10, run: (quick) => runServe(quick ? SERVE_QUICK : SERVE_FULL) },
   { id: 11, run: (quick) => runClient(quick ? CLIENT_QUICK : CLIENT_FULL) },
+  { id: 12, run: (quick) => runDataPath(quick ? DATAPATH_QUICK : DATAPATH_FULL) },
 ];
