@@ -58,7 +58,8 @@ export async function natsStatus(nc: NatsConnection, run?: string, nowMs = Date.
       const p = pub?.value.length ? (JSON.parse(pub.string()) as Record<string, unknown>) : undefined;
       if (p !== undefined) publisher = { ...p, ageMs: nowMs - Number(p.updatedMs) };
       const [pubEpoch, pubSeq] = String(p?.position ?? ':').split(':');
-      for (const k of keys.filter((k) => k.startsWith('follower.')).sort()) {
+      // A key written while the listing runs can be listed twice (the listing follows the bucket's stream).
+      for (const k of [...new Set(keys)].filter((k) => k.startsWith('follower.')).sort()) {
         const e = await kv.get(k).catch(() => null);
         if (e === null || e.value.length === 0) continue;
         const f = JSON.parse(e.string()) as Record<string, unknown>;
