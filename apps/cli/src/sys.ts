@@ -29,4 +29,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exitCode = 141;
 });
 const dashboard = dashboardDir();
-process.exitCode = await main(process.argv.slice(2), processIo(), dashboard === undefined ? {} : { dashboardDir: dashboard });
+process.exitCode = await main(
+  process.argv.slice(2),
+  processIo(),
+  dashboard === undefined ? {} : { dashboardDir: dashboard },
+);

@@ -9,7 +9,7 @@ interface ChangeEntry {
   readonly paths: readonly string[];
 }
 
-const PATHS_KEPT = 12;
+const PATHS_KEPT = 6;
 const JSON_LINES_MAX = 1500;
 
 /**
@@ -19,6 +19,8 @@ const JSON_LINES_MAX = 1500;
  */
 export class ChangesPanel {
   readonly #entries: ChangeEntry[] = [];
+  /** Entries recorded since the last paint (drawn at the top, the oldest dropped). */
+  #fresh: ChangeEntry[] = [];
   #recentPaths: string[] = [];
   #lastSubtree: unknown;
   #lastPointer = '';
@@ -46,24 +48,27 @@ export class ChangesPanel {
 
   /** Records one applied envelope. */
   record(kind: string, position: string, changedPaths: readonly string[]): void {
-    this.#entries.unshift({
+    const entry = {
       kind,
       position,
       receivedAt: Date.now(),
       pathCount: changedPaths.length,
       paths: changedPaths.slice(0, PATHS_KEPT),
-    });
+    };
+    this.#entries.unshift(entry);
     if (this.#entries.length > this.keep) this.#entries.length = this.keep;
+    this.#fresh.push(entry);
+    if (this.#fresh.length > this.keep) this.#fresh.shift();
     this.#recentPaths = changedPaths.slice(0, 5000) as string[];
     this.#dirty = true;
   }
 
-  /** Redraws from the copy `state` when something was recorded. */
-  paint(state: unknown): void {
+  /** Redraws when something was recorded; the pointer is looked up in `primary`, else in `fallback`. */
+  paint(primary: unknown, fallback: unknown): void {
     if (!this.#dirty) return;
     this.#dirty = false;
     const items: HTMLLIElement[] = [];
-    for (const entry of this.#entries) {
+    for (const entry of this.#fresh.reverse()) {
       const li = document.createElement('li');
       const head = document.createElement('span');
       head.className = `kind-${entry.kind}`;
@@ -80,9 +85,11 @@ export class ChangesPanel {
       if (entry.pathCount > entry.paths.length) li.append(` … ${entry.pathCount - entry.paths.length} more`);
       items.push(li);
     }
-    this.list.replaceChildren(...items);
+    this.#fresh = [];
+    this.list.prepend(...items);
+    while (this.list.childElementCount > this.keep) this.list.lastElementChild?.remove();
     const pointer = this.pointerInput.value.trim();
-    const subtree = at(state, pointer);
+    const subtree = at(primary, pointer) ?? at(fallback, pointer);
     if (subtree === this.#lastSubtree && pointer === this.#lastPointer) return;
     this.#lastSubtree = subtree;
     this.#lastPointer = pointer;
@@ -119,14 +126,22 @@ function renderJson(value: unknown, pointer: string, changed: ReadonlySet<string
       line(`${label}${JSON.stringify(v)}${comma}`, path, depth);
     } else if (Array.isArray(v)) {
       line(`${label}[`, path, depth);
-      v.forEach((item, i) => walk(item, `${path}/${i}`, '', depth + 1, i < v.length - 1 ? ',' : ''));
+      for (let i = 0; i < v.length; i++)
+        walk(v[i], `${path}/${i}`, '', depth + 1, i < v.length - 1 ? ',' : '');
       line(`]${comma}`, path, depth);
     } else if (o !== undefined) {
       const keys = Object.keys(o);
       line(`${label}{`, path, depth);
-      keys.forEach((key, i) =>
-        walk(o[key], `${path}${step(key)}`, `${JSON.stringify(key)}: `, depth + 1, i < keys.length - 1 ? ',' : ''),
-      );
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] ?? '';
+        walk(
+          o[key],
+          `${path}${step(key)}`,
+          `${JSON.stringify(key)}: `,
+          depth + 1,
+          i < keys.length - 1 ? ',' : '',
+        );
+      }
       line(`}${comma}`, path, depth);
     } else line(`${label}${JSON.stringify(v)}${comma}`, path, depth);
   };

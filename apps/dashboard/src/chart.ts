@@ -1,9 +1,9 @@
 import {
-  CandlestickSeries,
   type CandlestickData,
+  CandlestickSeries,
   createChart,
-  HistogramSeries,
   type HistogramData,
+  HistogramSeries,
   type IChartApi,
   type ISeriesApi,
   LineSeries,
@@ -203,9 +203,7 @@ export class ChartView {
     this.#vwap.setData(
       this.#vwapLine.take(minutes).map((p) => ({ time: p.time as UTCTimestamp, value: p.value })),
     );
-    this.onMessage(
-      bars.length === 0 && forming === null ? `${symbolName}: no regular-session bars yet` : '',
-    );
+    this.onMessage(bars.length === 0 && forming === null ? `${symbolName}: no regular-session bars yet` : '');
   }
 
   #clear(): void {

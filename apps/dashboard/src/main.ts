@@ -22,7 +22,11 @@ const tokenParam = params.get('token');
 if (tokenParam !== null) {
   sessionStorage.setItem('sys-token', tokenParam);
   params.delete('token');
-  history.replaceState(null, '', `${location.pathname}${params.size > 0 ? `?${params}` : ''}${location.hash}`);
+  history.replaceState(
+    null,
+    '',
+    `${location.pathname}${params.size > 0 ? `?${params}` : ''}${location.hash}`,
+  );
 }
 const token = tokenParam ?? sessionStorage.getItem('sys-token') ?? undefined;
 let debug = params.get('debug') !== '0';
@@ -53,8 +57,15 @@ const changes = new ChangesPanel(
   element('json-view', HTMLPreElement),
 );
 
+// Roles and focus the markup leaves to the script (the table is divs, virtualized).
+element('symbols-table', HTMLDivElement).setAttribute('role', 'table');
+element('symbols-table', HTMLDivElement).setAttribute('aria-label', 'Symbols');
+element('symbols-header', HTMLDivElement).setAttribute('role', 'row');
+element('symbols-body', HTMLDivElement).tabIndex = 0;
+element('json-view', HTMLPreElement).tabIndex = 0;
+
 // Interval buttons.
-const intervalBar = element('intervals', HTMLDivElement);
+const intervalBar = element('intervals', HTMLFieldSetElement);
 for (const name of INTERVALS) {
   const button = document.createElement('button');
   button.type = 'button';
@@ -94,36 +105,60 @@ themeButton.addEventListener('click', () => {
 matchMedia('(prefers-color-scheme: dark)').addEventListener('change', applyTheme);
 applyTheme();
 
-// The connection. Debug on/off makes a new client (a different face of the state).
-let client: StateClient;
+// Two clients, two projections of the same positions: `overview` holds every symbol's figures (the plain
+// face: about a kilobyte a symbol), `detail` the debug face of the selected symbol only (its bar tables,
+// the workers' queues and timings). The debug face of 500 symbols is ~13 MB, mostly bar tables the page
+// never draws; one envelope of it (a snapshot) costs the main thread a JSON.parse of ~1 s.
+let overview: StateClient;
+let detail: StateClient | undefined;
+let detailSymbol: string | undefined;
 let lastEnvelopeAt = 0;
 let serverSeq: number | undefined;
 const epochs: string[] = [];
-function connect(): void {
-  client?.close();
-  client = createStateClient({
+
+function newClient(kind: string, options: { debug: boolean; symbols?: string[] }): StateClient {
+  const c = createStateClient({
     url: serverUrl,
     transport: 'sse',
-    debug,
+    ...options,
     ...(token === undefined ? {} : { token }),
     backoff: { initialMs: 250, maxMs: 4000 },
   });
-  client.subscribe(({ changedPaths, envelope }) => {
+  c.subscribe(({ changedPaths, envelope }) => {
     lastEnvelopeAt = Date.now();
-    const position = envelope.t === 'snapshot' ? `${envelope.epoch}:${envelope.seq}` : `${envelope.epoch}:${envelope.to}`;
-    if (epochs.at(-1) !== envelope.epoch) epochs.push(envelope.epoch);
-    changes.record(envelope.t === 'snapshot' ? `snapshot (${envelope.reason})` : 'delta', position, changedPaths);
+    const position =
+      envelope.t === 'snapshot' ? `${envelope.epoch}:${envelope.seq}` : `${envelope.epoch}:${envelope.to}`;
+    if (kind === 'overview' && epochs.at(-1) !== envelope.epoch) epochs.push(envelope.epoch);
+    changes.record(
+      `${kind} ${envelope.t === 'snapshot' ? `snapshot (${envelope.reason})` : 'delta'}`,
+      position,
+      changedPaths,
+    );
     schedule();
   });
+  return c;
+}
+
+/** (Re)connects the detail client when the selected symbol or debug changed. */
+function connectDetail(symbol: string | undefined, force = false): void {
+  if (symbol === undefined || (symbol === detailSymbol && !force)) return;
+  detail?.close();
+  detailSymbol = symbol;
+  detail = newClient('detail', { debug, symbols: [symbol] });
+}
+
+const debugButton = element('debug', HTMLButtonElement);
+function markDebug(): void {
   debugButton.setAttribute('aria-pressed', String(debug));
   debugButton.textContent = `debug: ${debug ? 'on' : 'off'}`;
 }
-const debugButton = element('debug', HTMLButtonElement);
 debugButton.addEventListener('click', () => {
   debug = !debug;
-  connect();
+  markDebug();
+  connectDetail(table.selected, true);
 });
-connect();
+markDebug();
+overview = newClient('overview', { debug: false });
 
 // One paint per animation frame at most, whatever the rate of envelopes.
 let frame = 0;
@@ -136,10 +171,35 @@ const text = (id: string, value: string) => {
   if (el.textContent !== value) el.textContent = value;
 };
 
+let panelsPaintedMs = Number.NEGATIVE_INFINITY;
+let panelsTimer: ReturnType<typeof setTimeout> | undefined;
+function schedulePanels(): void {
+  if (panelsTimer !== undefined) return;
+  panelsTimer = setTimeout(() => {
+    panelsTimer = undefined;
+    schedule();
+  }, 260);
+}
+
+/** Paints done and their cost, for the tests and the curious. */
+const paintStats = { count: 0, maxMs: 0, totalMs: 0 };
 function paint(): void {
   frame = 0;
-  const state = obj(client.getState());
+  const startMs = performance.now();
+  try {
+    paintNow();
+  } finally {
+    const ms = performance.now() - startMs;
+    paintStats.count++;
+    paintStats.totalMs += ms;
+    paintStats.maxMs = Math.max(paintStats.maxMs, ms);
+  }
+}
+
+function paintNow(): void {
+  const state = obj(overview.getState());
   if (state === undefined) return;
+  const detailState = obj(detail?.getState());
   const manager = obj(state.system_manager) ?? {};
   const session = obj(obj(state.session_data)?.session) ?? {};
   const symbols: JsonObject = obj(obj(state.session_data)?.symbols) ?? {};
@@ -152,12 +212,15 @@ function paint(): void {
   text('s-speed', speed === 'max' ? 'max' : `${num(speed) ?? '–'}×`);
   text('s-state', str(manager.state) ?? '–');
   document.body.dataset.state = str(manager.state) ?? '';
-  text('s-position', client.position ?? '–');
+  text('s-position', overview.position ?? '–');
   table.update(symbols);
   const selected = table.selected;
+  connectDetail(selected);
   if (selected !== undefined) {
     text('chart-title', `${selected} · ${interval}`);
-    chart.show(selected, interval, symbols[selected]);
+    const detailSymbols = obj(obj(detailState?.session_data)?.symbols);
+    if (detailSymbol === selected && detailSymbols !== undefined)
+      chart.show(selected, interval, detailSymbols[selected]);
     const ext = obj(obj(symbols[selected])?.extended_hours);
     text(
       'chart-extended',
@@ -166,8 +229,13 @@ function paint(): void {
         : `pre-market ${integer(num(ext.pre_market_bars))} bars · post-market ${integer(num(ext.post_market_bars))} bars (outside the regular session; not in current_bars)`,
     );
   }
-  renderWorkers(element('workers-body', HTMLDivElement), obj(state.threads) ?? {});
-  changes.paint(state);
+  // Panels for reading, not for every frame: at most four times a second.
+  const nowMs = performance.now();
+  if (nowMs - panelsPaintedMs >= 250) {
+    panelsPaintedMs = nowMs;
+    renderWorkers(element('workers-body', HTMLDivElement), obj((detailState ?? state).threads) ?? {});
+    changes.paint(detailState, state);
+  } else schedulePanels();
   if (firstLoadMs === undefined) firstLoadMs = performance.now();
 }
 
@@ -175,12 +243,18 @@ function paint(): void {
 // comes from /v1/health (no token needed).
 function paintConnection(): void {
   const conn = element('s-conn', HTMLElement);
-  const status = client.status;
+  // The worse of the two connections.
+  const statuses = [overview.status, detail?.status ?? 'live'];
+  const status =
+    (['closed', 'connecting', 'resyncing', 'live'] as const).find((s) => statuses.includes(s)) ?? 'live';
   conn.dataset.status = status;
-  const reconnects = client.counters.reconnects;
-  text('s-conn', `${status}${reconnects > 0 ? ` · ${reconnects} reconnect${reconnects === 1 ? '' : 's'}` : ''}`);
+  const reconnects = overview.counters.reconnects;
+  text(
+    's-conn',
+    `${status}${reconnects > 0 ? ` · ${reconnects} reconnect${reconnects === 1 ? '' : 's'}` : ''}`,
+  );
   text('s-epochs', epochs.length > 1 ? `epochs ${epochs.slice(-3).join(' → ')}` : '');
-  const seq = Number(client.position?.split(':')[1]);
+  const seq = Number(overview.position?.split(':')[1]);
   const lag = serverSeq === undefined || !Number.isFinite(seq) ? '–' : `${Math.max(0, serverSeq - seq)} seq`;
   text('s-lag', `${lag} · last ${lastEnvelopeAt === 0 ? '–' : durationMs(Date.now() - lastEnvelopeAt)} ago`);
 }
@@ -207,7 +281,9 @@ async function control(action: string, body: object = {}): Promise<void> {
       body: JSON.stringify(body),
     });
     const answer = obj(await res.json().catch(() => ({})));
-    controlMessage.value = res.ok ? `${action}: done` : `${action}: ${str(obj(answer?.error)?.message) ?? res.status}`;
+    controlMessage.value = res.ok
+      ? `${action}: done`
+      : `${action}: ${str(obj(answer?.error)?.message) ?? res.status}`;
   } catch (error) {
     controlMessage.value = `${action}: ${error instanceof Error ? error.message : String(error)}`;
   }
@@ -239,11 +315,17 @@ document.addEventListener('keydown', (event) => {
 
 /** What the page exposes for its tests and for a look from the console. */
 const api = {
+  /** Every symbol's figures (the plain face). */
   get client() {
-    return client;
+    return overview;
+  },
+  /** The selected symbol's debug face (undefined before a symbol is known). */
+  get detail() {
+    return detail;
   },
   chart,
   longTasks,
+  paintStats,
   get firstLoadMs() {
     return firstLoadMs;
   },

@@ -29,7 +29,12 @@ const COLUMNS: readonly Column[] = [
   { key: 'high', label: 'High', value: (_, s) => num(s.high), text: (v) => price(v as number | null) },
   { key: 'low', label: 'Low', value: (_, s) => num(s.low), text: (v) => price(v as number | null) },
   { key: 'close', label: 'Close', value: (_, s) => num(s.close), text: (v) => price(v as number | null) },
-  { key: 'volume', label: 'Volume', value: (_, s) => num(s.volume), text: (v) => integer(v as number | null) },
+  {
+    key: 'volume',
+    label: 'Volume',
+    value: (_, s) => num(s.volume),
+    text: (v) => integer(v as number | null),
+  },
   { key: 'vwap', label: 'VWAP', value: (_, s) => num(s.vwap), text: (v) => price(v as number | null) },
   {
     key: 'quality',
@@ -79,6 +84,9 @@ export class SymbolsTable {
   /** Per symbol: how many times its state changed (drives the flash). */
   readonly #changes = new Map<string, number>();
   #orderDirty = true;
+  /** The viewport's height, kept by a ResizeObserver: reading it while painting would force a layout. */
+  #viewHeightPx = ROW_HEIGHT_PX * 12;
+  #scrollTopPx = 0;
 
   constructor(
     header: HTMLElement,
@@ -99,9 +107,20 @@ export class SymbolsTable {
     this.#spacer = document.createElement('div');
     this.#spacer.className = 'spacer';
     viewport.append(this.#spacer);
-    viewport.addEventListener('scroll', () => this.#paint(), { passive: true });
+    viewport.addEventListener(
+      'scroll',
+      () => {
+        this.#scrollTopPx = viewport.scrollTop;
+        this.#paint();
+      },
+      { passive: true },
+    );
     viewport.addEventListener('keydown', (event) => this.#key(event));
-    new ResizeObserver(() => this.#paint()).observe(viewport);
+    new ResizeObserver((entries) => {
+      const height = entries[0]?.contentRect.height;
+      if (height !== undefined && height > 0) this.#viewHeightPx = height;
+      this.#paint();
+    }).observe(viewport);
     this.#markSort();
   }
 
@@ -128,10 +147,14 @@ export class SymbolsTable {
     const index = this.#order.indexOf(symbol);
     if (index >= 0) {
       const top = index * ROW_HEIGHT_PX;
-      const view = this.#viewport;
-      if (top < view.scrollTop) view.scrollTop = top;
-      else if (top + ROW_HEIGHT_PX > view.scrollTop + view.clientHeight)
-        view.scrollTop = top + ROW_HEIGHT_PX - view.clientHeight;
+      let scrollTop = this.#scrollTopPx;
+      if (top < scrollTop) scrollTop = top;
+      else if (top + ROW_HEIGHT_PX > scrollTop + this.#viewHeightPx)
+        scrollTop = top + ROW_HEIGHT_PX - this.#viewHeightPx;
+      if (scrollTop !== this.#scrollTopPx) {
+        this.#scrollTopPx = scrollTop;
+        this.#viewport.scrollTop = scrollTop;
+      }
     }
     this.#paint();
     this.onSelect(symbol);
@@ -191,12 +214,12 @@ export class SymbolsTable {
 
   #paint(): void {
     if (this.#orderDirty) this.#sort();
-    const view = this.#viewport;
-    this.#spacer.style.height = `${this.#order.length * ROW_HEIGHT_PX}px`;
-    const first = Math.max(0, Math.floor(view.scrollTop / ROW_HEIGHT_PX) - OVERSCAN_ROWS);
+    const spacerHeight = `${this.#order.length * ROW_HEIGHT_PX}px`;
+    if (this.#spacer.style.height !== spacerHeight) this.#spacer.style.height = spacerHeight;
+    const first = Math.max(0, Math.floor(this.#scrollTopPx / ROW_HEIGHT_PX) - OVERSCAN_ROWS);
     const count = Math.min(
       this.#order.length - first,
-      Math.ceil(Math.max(view.clientHeight, ROW_HEIGHT_PX * 10) / ROW_HEIGHT_PX) + 2 * OVERSCAN_ROWS,
+      Math.ceil(this.#viewHeightPx / ROW_HEIGHT_PX) + 2 * OVERSCAN_ROWS,
     );
     while (this.#rows.length < count) this.#rows.push(this.#newRow());
     for (let i = 0; i < this.#rows.length; i++) {
@@ -209,7 +232,8 @@ export class SymbolsTable {
         continue;
       }
       row.element.hidden = false;
-      row.element.style.transform = `translateY(${(first + i) * ROW_HEIGHT_PX}px)`;
+      const transform = `translateY(${(first + i) * ROW_HEIGHT_PX}px)`;
+      if (row.element.style.transform !== transform) row.element.style.transform = transform;
       const state = obj(this.#symbols[name]) ?? {};
       const changes = this.#changes.get(name) ?? 0;
       if (row.symbol === name && row.flash !== changes) {
@@ -218,7 +242,7 @@ export class SymbolsTable {
       } else if (row.symbol !== name) delete row.element.dataset.flash;
       row.flash = changes;
       row.symbol = name;
-      row.element.dataset.symbol = name;
+      if (row.element.dataset.symbol !== name) row.element.dataset.symbol = name;
       row.element.setAttribute('aria-rowindex', String(first + i + 2));
       row.element.setAttribute('aria-selected', String(name === this.#selected));
       for (let c = 0; c < COLUMNS.length; c++) {
@@ -258,7 +282,7 @@ export class SymbolsTable {
 
   #key(event: KeyboardEvent): void {
     const index = this.#selected === undefined ? -1 : this.#order.indexOf(this.#selected);
-    const page = Math.max(1, Math.floor(this.#viewport.clientHeight / ROW_HEIGHT_PX) - 1);
+    const page = Math.max(1, Math.floor(this.#viewHeightPx / ROW_HEIGHT_PX) - 1);
     const moves: Record<string, number> = {
       ArrowDown: index + 1,
       ArrowUp: index - 1,

@@ -32,7 +32,11 @@ export function renderWorkers(into: HTMLElement, threads: JsonObject): void {
       dt.textContent = field.replaceAll('_', ' ');
       const dd = document.createElement('dd');
       dd.textContent =
-        typeof value === 'number' ? integer(value) : value === null || value === undefined ? '–' : String(value);
+        typeof value === 'number'
+          ? integer(value)
+          : value === null || value === undefined
+            ? '–'
+            : String(value);
       list.append(dt, dd);
     }
     const perf = obj(r.performance);

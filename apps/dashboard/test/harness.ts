@@ -38,7 +38,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(),
+      );
     });
   });
 }
@@ -99,7 +101,11 @@ export async function getJson(
 }
 
 /** Polls `check` every 100 ms until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 120_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -109,18 +115,63 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
   }
 }
 
-/** Waits until the page's copy is at the server's position, then returns both states (page first). */
-export async function exactCopy(page: Page, base: string, token: string): Promise<[unknown, unknown, string]> {
-  return until('the page’s copy at the server’s position', async () => {
-    const server = await getJson(`${base}/v1/state?debug=1`, token);
-    const inPage = await page.evaluate(() => {
-      const c = (window as unknown as { sysDashboard: { client: { position?: string; getState(): unknown } } })
-        .sysDashboard.client;
-      return { position: c.position, json: JSON.stringify(c.getState()) };
-    });
-    if (inPage.position === undefined || inPage.position !== server.position) return undefined;
-    return [JSON.parse(inPage.json) as unknown, server.body, inPage.position] as [unknown, unknown, string];
-  }, 30_000);
+/** The page's overview client position (cheap: no state is copied). */
+export function pagePosition(page: Page): Promise<string | undefined> {
+  return page.evaluate(
+    () =>
+      (window as unknown as { sysDashboard: { client: { position?: string } } }).sysDashboard.client.position,
+  );
+}
+
+/** Waits until the page's overview client is at the position of the server's plain face. */
+export async function caughtUp(page: Page, base: string, token: string): Promise<string> {
+  return until(
+    'the page at the server’s position',
+    async () => {
+      const { position } = await getJson(`${base}/v1/state`, token);
+      return position !== null && position === (await pagePosition(page)) ? position : undefined;
+    },
+    30_000,
+  );
+}
+
+/**
+ * The page's copy and GET /v1/state?debug=1 at the same position: the server's state first, then the page
+ * waits (inside one evaluate) until its copy reaches that position and serializes it in the same tick, so
+ * the copy cannot move in between. Retries when the page went past it.
+ */
+export async function exactCopy(
+  page: Page,
+  base: string,
+  token: string,
+  which: 'client' | 'detail',
+  query: string,
+): Promise<[unknown, unknown, string]> {
+  return until(
+    `the page’s ${which} copy at the server’s position`,
+    async () => {
+      const server = await getJson(`${base}/v1/state${query}`, token);
+      if (server.position === null) return undefined;
+      const json = await page.evaluate(
+        async ([target, name]) => {
+          type Copy = { position?: string; getState(): unknown };
+          const c = (window as unknown as { sysDashboard: Record<string, Copy | undefined> }).sysDashboard[
+            name
+          ];
+          if (c === undefined) return undefined;
+          const seq = (p: string | undefined) => (p === undefined ? -1 : Number(p.split(':')[1]));
+          const end = Date.now() + 5000;
+          while (c.position !== target && seq(c.position) <= seq(target) && Date.now() < end)
+            await new Promise((r) => setTimeout(r, 5));
+          return c.position === target ? JSON.stringify(c.getState()) : undefined;
+        },
+        [server.position, which] as const,
+      );
+      if (json === undefined) return undefined;
+      return [JSON.parse(json) as unknown, server.body, server.position] as [unknown, unknown, string];
+    },
+    60_000,
+  );
 }
 
 /** The bundled AAPL sample's independent reference figures (packages/market-data samples/expected). */
