@@ -12,7 +12,7 @@ export function integer(value: number | null): string {
 
 /** A percentage with one decimal, or a dash. */
 export function percent(value: number | null): string {
-  return value === null ? '–' : `${value.toFixed(1)} %`;
+  return value === null ? '–' : `${Number.isInteger(value) ? value : value.toFixed(1)} %`;
 }
 
 /** A duration in ms for the session bar: `0.4 s`, `120 ms`. */
