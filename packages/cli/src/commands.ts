@@ -36,6 +36,8 @@ export interface SysContext {
   readonly shell?: boolean;
   /** Asks the user a yes/no question on the terminal; absent when there is no terminal to ask on. */
   readonly confirm?: (question: string) => Promise<boolean>;
+  /** Static files `serve` offers at `/` (the dashboard), when the binary has them. */
+  readonly dashboardDir?: string;
 }
 
 /** Flags every sys command accepts. */

@@ -25,6 +25,8 @@ export interface MainOptions {
   readonly historyFile?: string;
   /** The command registry (default: `sysRegistry()`). */
   readonly registry?: SysRegistry;
+  /** A folder of static files `serve` offers at `/` (the built dashboard; default: none, API only). */
+  readonly dashboardDir?: string;
 }
 
 /** Resolves once what was written to `stream` has been handed on (or has failed), and its errors emitted. */
@@ -123,6 +125,7 @@ export async function main(
         registry,
         cwd: io.cwd,
         env: io.env,
+        ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
         exit: () => {
           exitRequested = true;
         },

@@ -74,7 +74,7 @@ export function serveCommand(
         host: args.host,
         port: args.port,
         ...(token === undefined ? {} : { token }),
-        ...(ctx.env.SYS_DASHBOARD_DIR === undefined ? {} : { staticDir: ctx.env.SYS_DASHBOARD_DIR }),
+        ...(ctx.dashboardDir === undefined ? {} : { staticDir: ctx.dashboardDir }),
       });
       const publishing =
         args.publish === undefined
@@ -101,13 +101,22 @@ export function serveCommand(
           `publishing every position to NATS ${args.publish} as run ${args.name} (stream sys_${args.name})`,
         );
       }
+      // The page takes the token from its address (and keeps it out of the address bar once read).
+      const page =
+        ctx.dashboardDir === undefined
+          ? undefined
+          : `${server.url}/${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
       ctx.out.note(
         `serving ${config.symbols.length === 1 ? config.symbols[0] : `${config.symbols.length} symbols`} at ${server.url} — ` +
-          `GET /v1/state, /v1/stream (SSE), /v1/ws; control ${token === undefined ? 'off (no --token)' : 'on'}; Ctrl-C stops`,
+          `GET /v1/state, /v1/stream (SSE), /v1/ws; control ${token === undefined ? 'off (no --token)' : 'on'}; ` +
+          `${page === undefined ? 'no dashboard in this build' : `dashboard ${server.url}/`}; Ctrl-C stops`,
       );
       // Machine-readable for scripts and tests that start it on port 0.
       ctx.out.line(JSON.stringify({ url: server.url }));
-      if (args.open) openBrowser(server.url);
+      if (args.open) {
+        if (page === undefined) ctx.out.note('--open: this build has no dashboard; nothing to open');
+        else openBrowser(page);
+      }
       try {
         await waitFor<never>(() => undefined, ctx.signal);
       } catch {
