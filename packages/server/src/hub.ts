@@ -332,8 +332,7 @@ export class StateHub {
     } else {
       const d = diffJson(view.project(old), view.state);
       prepared = makeDelta(view, since.seq, d.ops);
-      if (prepared.text.length > this.#snapshotText(view).length)
-        prepared = this.snapshot(view, 'delta_larger');
+      if (prepared.text.length > this.stateText(view).length) prepared = this.snapshot(view, 'delta_larger');
     }
     view.catchups.set(key, prepared);
     return prepared;
@@ -345,7 +344,7 @@ export class StateHub {
     const memo = view.catchups.get(key);
     if (memo !== undefined) return memo;
     const fp = view.fp === undefined ? '' : `,"fp":${JSON.stringify(view.fp)}`;
-    const text = `{"t":"snapshot","epoch":${JSON.stringify(view.epoch)},"seq":${view.seq},"reason":"${reason}"${fp},"state":${this.#snapshotText(view)}}`;
+    const text = `{"t":"snapshot","epoch":${JSON.stringify(view.epoch)},"seq":${view.seq},"reason":"${reason}"${fp},"state":${this.stateText(view)}}`;
     const prepared = prepare('snapshot', view.epoch, undefined, view.seq, reason, text);
     view.catchups.set(key, prepared);
     return prepared;
@@ -353,7 +352,8 @@ export class StateHub {
 
   /** The view's state as JSON text, serialized once per position. */
   stateText(view: View): string {
-    return this.#snapshotText(view);
+    view.stateText ??= JSON.stringify(view.state);
+    return view.stateText;
   }
 
   /**
@@ -386,11 +386,6 @@ export class StateHub {
 
   #faceOf(view: View): FaceLog {
     return this.#faces[view.spec.debug ? 1 : 0] as FaceLog;
-  }
-
-  #snapshotText(view: View): string {
-    view.stateText ??= JSON.stringify(view.state);
-    return view.stateText;
   }
 
   /** Moves a view to the face's new position and tells its subscribers. */

@@ -32,6 +32,9 @@ const filters = {
   },
 } as const;
 
+/** Longest a long poll (`wait`) may hold a request. */
+export const MAX_WAIT_MS = 30_000;
+
 /** GET /v1/state. */
 export const STATE_QUERY = {
   type: 'object',
@@ -42,7 +45,7 @@ export const STATE_QUERY = {
     wait: {
       type: 'integer',
       minimum: 0,
-      maximum: 30_000,
+      maximum: MAX_WAIT_MS,
       description: 'With since: hold up to this many ms for a change (long poll)',
     },
   },

@@ -98,7 +98,6 @@ export class ServerOptionsError extends SysError {
 }
 
 const MAX_URL_CHARS = 8192;
-const MAX_WAIT_MS = 30_000;
 
 /** Starts serving `manager` over HTTP, SSE and WebSocket; resolves once listening. */
 export async function startServer(options: ServerOptions): Promise<SysServer> {
@@ -642,5 +641,3 @@ function checkPositive(options: ServerOptions, keys: readonly (keyof ServerOptio
     }
   }
 }
-
-export { MAX_WAIT_MS };
