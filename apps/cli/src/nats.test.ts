@@ -1,29 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { NatsServer } from '@sys/nats/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { requireBuild, SYS, sys, sysEnv } from '../test/sys.js';
 
 // `sys serve --publish` and `sys serve --follow` as a user runs them, on a real nats-server (.ci/run installs it).
 const children: ChildProcess[] = [];
-let dir = '';
+let nats: NatsServer | undefined;
 let natsUrl = '';
 
 beforeAll(async () => {
   requireBuild();
-  dir = mkdtempSync(join(tmpdir(), 'sys-cli-nats-'));
-  const port = await freePort();
-  children.push(
-    spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' }),
-  );
-  natsUrl = `nats://127.0.0.1:${port}`;
-  const end = Date.now() + 10_000;
-  while (!(await listening(port))) {
-    if (Date.now() > end) throw new Error('nats-server did not start');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  nats = await NatsServer.start();
+  natsUrl = nats.url;
 });
 
 afterAll(async () => {
@@ -34,7 +22,7 @@ afterAll(async () => {
       c.kill('SIGTERM');
     });
   }
-  rmSync(dir, { recursive: true, force: true });
+  await nats?.dispose();
 });
 
 /** A `sys serve …` child; resolves with the URL it prints. */
@@ -104,25 +92,3 @@ it('sys serve --publish, sys serve --follow and sys nats status', async () => {
   expect(wrong.code).not.toBe(0);
   expect(wrong.stderr).toMatch(/no run "nope".*runs there: cli/);
 }, 90_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}

@@ -3,7 +3,6 @@ import { type SysServer, startServer } from '@sys/server';
 import { SystemManager, sampleConfig } from '@sys/system-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectAllExact, SseCopy, stateOf, until } from '../test/helpers.js';
-import { NatsServer } from '../test/nats-server.js';
 import {
   connectNats,
   Follower,
@@ -15,6 +14,7 @@ import {
   startPublishing,
   startReplica,
 } from './index.js';
+import { NatsServer } from './testing.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { testReadmeExamples } from '../../../scripts/readme-examples.mjs';
-import { NatsServer } from '../test/nats-server.js';
+import { NatsServer } from './testing.js';
 
 // The example reads NATS_URL: a real nats-server of this test's own, on a free port.
 let nats: NatsServer | undefined;

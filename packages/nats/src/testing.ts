@@ -1,3 +1,7 @@
+/**
+ * `@sys/nats/testing`: a real nats-server for tests and benchmarks. Needs the `nats-server` binary on the
+ * PATH (Debian: `apt-get install nats-server`); nothing is downloaded.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -37,8 +41,19 @@ export class NatsServer {
       { stdio: 'ignore' },
     );
     this.#child = child;
+    let failure: Error | undefined;
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      failure =
+        error.code === 'ENOENT'
+          ? new Error('nats-server is not on the PATH: install it (Debian: apt-get install nats-server)')
+          : error;
+    });
     const end = Date.now() + 10_000;
     while (!(await listening(this.port))) {
+      if (failure !== undefined) {
+        this.#child = undefined;
+        throw failure;
+      }
       if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}`);
       if (Date.now() > end) throw new Error('nats-server did not listen within 10 s');
       await new Promise((r) => setTimeout(r, 25));
