@@ -24,5 +24,5 @@ export {
 } from './lifecycle.js';
 export { JsonMemo, type JsonMemoOptions, type MemoKey } from './memo.js';
 export { appendPointer, escapePointerToken, parsePointer, toPointer } from './pointer.js';
-export { isSealed, markSealed, sealJson } from './seal.js';
+export { isSealed, markSealed, sealJson, sealParsed } from './seal.js';
 export { type DelayOptions, delay, type WaitStart, waitFor } from './wait.js';

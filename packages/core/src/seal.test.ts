@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JsonValueError } from './errors.js';
 import { assertJson, type Json } from './json.js';
-import { isSealed, sealJson } from './seal.js';
+import { isSealed, sealJson, sealParsed } from './seal.js';
 
 describe('sealJson', () => {
   it('returns a deep-frozen copy of mutable input and keeps sealed nodes by reference', () => {
@@ -38,5 +38,34 @@ describe('sealJson', () => {
     const sealed = sealJson(input) as Record<string, unknown>;
     expect(Object.keys(sealed)).toEqual(['__proto__']);
     expect(JSON.stringify(sealed)).toBe('{"__proto__":{"x":1}}');
+  });
+});
+
+describe('sealParsed', () => {
+  it('freezes a parsed value in place, every node, and records it as sealed', () => {
+    const text = '{"a":[1,{"b":"x"},[true,null]],"c":{"d":{"e":2.5}},"__proto__":{"x":1}}';
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    const sealed = sealParsed(parsed);
+    expect(sealed).toBe(parsed);
+    expect(JSON.stringify(sealed)).toBe(text);
+    const nodes: object[] = [];
+    const walk = (v: unknown): void => {
+      if (v === null || typeof v !== 'object') return;
+      nodes.push(v);
+      for (const child of Object.values(v)) walk(child);
+    };
+    walk(sealed);
+    expect(nodes).toHaveLength(7);
+    for (const n of nodes) {
+      expect(Object.isFrozen(n)).toBe(true);
+      expect(isSealed(n as Json)).toBe(true);
+    }
+    // Sealed means sealJson keeps it by reference: no copy, no walk.
+    expect(sealJson(sealed)).toBe(sealed);
+  });
+
+  it('passes primitives through', () => {
+    expect(sealParsed(JSON.parse('3'))).toBe(3);
+    expect(sealParsed(JSON.parse('null'))).toBe(null);
   });
 });

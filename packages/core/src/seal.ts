@@ -112,6 +112,26 @@ function sealChild(child: unknown, pointer: string, key: string | number, walk: 
 }
 
 /**
+ * Seals a value fresh from `JSON.parse` in place: freezes every node and records it as sealed, without
+ * copying or validating (a parse yields only valid, acyclic JSON). For large states read from a file or the
+ * network, where `sealJson` would copy every node. The caller gives up the value: nothing else may hold a
+ * mutable reference to it. Anything not straight from `JSON.parse` must go through `sealJson`.
+ */
+export function sealParsed(value: unknown): Json {
+  if (value !== null && typeof value === 'object' && !sealedNodes.has(value)) {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) sealParsed(value[i]);
+    } else {
+      const keys = Object.keys(value);
+      for (let i = 0; i < keys.length; i++) sealParsed((value as Record<string, unknown>)[keys[i] as string]);
+    }
+    Object.freeze(value);
+    sealedNodes.add(value);
+  }
+  return value as Json;
+}
+
+/**
  * Records that `node` is deep-frozen, valid JSON (every child already sealed). For producers that build
  * frozen nodes from sealed parts themselves, e.g. a differ assembling the next state.
  */
