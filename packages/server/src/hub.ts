@@ -51,8 +51,11 @@ export interface StateHubOptions {
   idleMs?: number;
   /** Wall clock (ms). */
   now?: () => number;
-  /** Fingerprint of a state, put in every envelope as `fp` when given. */
-  fingerprint?: (state: Json) => string;
+  /**
+   * Fingerprint of a state, put in every envelope as `fp` when given. `previous` is the view's state before
+   * (@sys/diff-tracker's `fingerprint` uses it to reuse the unchanged nodes' hashes; the result is the same).
+   */
+  fingerprint?: (state: Json, previous?: Json) => string;
 }
 
 interface Entry {
@@ -153,7 +156,7 @@ export class StateHub {
   readonly #maxBytes: number;
   readonly #idleMs: number;
   readonly #now: () => number;
-  readonly #fingerprint: ((state: Json) => string) | undefined;
+  readonly #fingerprint: ((state: Json, previous?: Json) => string) | undefined;
   readonly #faces: [FaceLog, FaceLog | undefined];
   readonly #views = new Map<string, View>();
   #epoch: string;
@@ -400,10 +403,11 @@ export class StateHub {
       ops = diffJson(view.state, next).ops;
       if (ops.length === 0) return;
     }
+    const before = view.state;
     view.epoch = this.#epoch;
     view.seq = latest.seq;
     view.state = next;
-    view.fp = this.#fingerprint?.(next);
+    view.fp = this.#fingerprint?.(next, before);
     view.catchups.clear();
     view.stateText = undefined;
     const envelope = stale ? this.snapshot(view, 'epoch_changed') : makeDelta(view, prevSeq, ops);

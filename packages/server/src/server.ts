@@ -58,7 +58,7 @@ export interface ServerOptions {
   /** Time `close()` gives clients to receive their last envelope before sockets are cut. Default 5 s. */
   shutdownDeadlineMs?: number;
   /** Fingerprint of a state, sent as `fp` in every envelope; default @sys/diff-tracker's, `false` for none. */
-  fingerprint?: ((state: Json) => string) | false;
+  fingerprint?: ((state: Json, previous?: Json) => string) | false;
   /** A folder of static files served at `/` (the dashboard). */
   staticDir?: string;
 }
