@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import {
   type ConsumerMessages,
   DeliverPolicy,
@@ -10,7 +12,7 @@ import {
 import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Json } from '@sys/core';
+import { type Json, sealParsed } from '@sys/core';
 import { applyPatch, fingerprint } from '@sys/diff-tracker';
 import { type Position, StateHub } from '@sys/server';
 import { NatsError } from './errors.js';
@@ -22,8 +24,11 @@ export interface FollowerOptions {
   nc: NatsConnection;
   /** The publisher's run name (its `--name`). */
   run: string;
-  /** Fingerprint of a state: envelopes carrying `fp` are checked against it after they apply (default @sys/diff-tracker's). */
-  fingerprint?: (state: Json) => string;
+  /**
+   * Fingerprint of a state: envelopes carrying `fp` are checked against it after they apply (default
+   * @sys/diff-tracker's; `previous`, the copy before, only makes it faster).
+   */
+  fingerprint?: (state: Json, previous?: Json) => string;
   /** This follower's name in the status bucket. Default host-pid. */
   id?: string;
   /** Positions the follower's hub keeps for its clients to resume (see @sys/server). */
@@ -233,8 +238,9 @@ export class Follower {
     }
     if (e.t === 'snapshot') {
       if (e.epoch === this.#epoch && e.seq <= this.#seq) return this.#skip(streamSeq);
-      if (!this.#fingerprintOk(e.state, e.fp)) return this.#badMessage(streamSeq);
-      this.#commit(e.epoch, e.seq, e.state, streamSeq);
+      const state = sealParsed(e.state);
+      if (!this.#fingerprintOk(state, e.fp)) return this.#badMessage(streamSeq);
+      this.#commit(e.epoch, e.seq, state, streamSeq);
       return undefined;
     }
     if (e.epoch === this.#epoch && e.to <= this.#seq) return this.#skip(streamSeq);
@@ -244,11 +250,13 @@ export class Follower {
     }
     let next: Json;
     try {
-      next = applyPatch(this.#state, e.ops);
+      // The copy is sealed: freezing only what the patch made keeps it so, and the fingerprint then
+      // re-hashes only the changed nodes (unchanged frozen ones are cached).
+      next = applyPatch(this.#state, e.ops, { freeze: true });
     } catch {
       return this.#badMessage(streamSeq);
     }
-    if (!this.#fingerprintOk(next, e.fp)) return this.#badMessage(streamSeq);
+    if (!this.#fingerprintOk(next, e.fp, this.#state)) return this.#badMessage(streamSeq);
     this.#commit(e.epoch, e.to, next, streamSeq);
     return undefined;
   }
@@ -273,9 +281,9 @@ export class Follower {
     return { minStreamSeq: 0 };
   }
 
-  #fingerprintOk(state: Json, fp: string | undefined): boolean {
+  #fingerprintOk(state: Json, fp: string | undefined, previous?: Json): boolean {
     const f = this.#o.fingerprint;
-    return f === undefined || fp === undefined || f(state) === fp;
+    return f === undefined || fp === undefined || f(state, previous) === fp;
   }
 
   #commit(epoch: string, seq: number, state: Json, streamSeq: number): void {
@@ -318,13 +326,17 @@ export class Follower {
   async #loadSnapshot(): Promise<StoredSnapshot | undefined> {
     const blob = await (this.#objects as ObjectStore).getBlob(SNAPSHOT_OBJECT);
     if (blob === null) return undefined;
-    const v = JSON.parse(Buffer.from(blob).toString('utf8')) as Partial<StoredSnapshot>;
+    // Publishers store it gzipped (magic 1f 8b; JSON never starts so); older ones wrote plain JSON.
+    const raw = blob[0] === 0x1f && blob[1] === 0x8b ? await gunzipAsync(blob) : Buffer.from(blob);
+    const v = JSON.parse(raw.toString('utf8')) as Partial<StoredSnapshot>;
     if (typeof v.epoch !== 'string' || typeof v.seq !== 'number' || typeof v.streamSeq !== 'number') {
       throw new NatsError(
         'NATS_SNAPSHOT',
         `the snapshot in ${this.names.snapshots} is not one a publisher wrote`,
       );
     }
+    // Fresh from the parse and ours alone: frozen in place, so the hub keeps it without a copy.
+    sealParsed(v.state);
     return v as StoredSnapshot;
   }
 
@@ -351,6 +363,8 @@ function readEnvelope(data: Uint8Array): Envelope {
   if (v.t === 'gap' && int(v.seq)) return v as unknown as Envelope;
   throw new Error('not an envelope');
 }
+
+const gunzipAsync = promisify(gunzip);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import {
   DiscardPolicy,
   type JetStreamClient,
@@ -88,6 +90,8 @@ export const PUBLISH_DEFAULTS = {
 } as const;
 
 const DUPLICATE_WINDOW_MS = 120_000;
+
+const gzipAsync = promisify(gzip);
 
 /**
  * Publishes every position of a hub's plain face (unfiltered) to a JetStream stream, one envelope per
@@ -328,9 +332,12 @@ export class Publisher {
         const state = it.state ?? this.#view.state;
         const body = `{"epoch":${JSON.stringify(it.epoch)},"seq":${it.seq},"streamSeq":${at},"state":${JSON.stringify(state)}}`;
         try {
+          // Compressed off the event loop (zlib's thread pool): a large state's JSON shrinks ~10×, which is
+          // what a follower then fetches and digests (the object store checks SHA-256 in JavaScript).
+          const packed = await gzipAsync(Buffer.from(body), { level: 1 });
           await (this.#objects as ObjectStore).putBlob(
             { name: SNAPSHOT_OBJECT, description: `${it.epoch}:${it.seq}` },
-            Buffer.from(body),
+            packed,
           );
           this.#stats.snapshots++;
           this.#stats.lastSnapshot = it.id;
