@@ -10,6 +10,7 @@ import { runFanout } from './sections/fanout.js';
 import { runIndicators } from './sections/indicators.js';
 import { runIngest } from './sections/ingest.js';
 import { runLoop } from './sections/loop.js';
+import { runNats } from './sections/nats.js';
 import { runServe } from './sections/serve.js';
 import { runSnapshot } from './sections/snapshot.js';
 
@@ -174,4 +175,28 @@ describe('bench sections on tiny sizes', () => {
       '≥ 500,000 bars/s',
     );
   }, 60_000);
+
+  it('13 NATS publisher, followers and clients (a real nats-server)', async () => {
+    const s = await runNats({
+      symbols: 5,
+      speed: 600,
+      followers: 2,
+      clientsPerFollower: 2,
+      measureMs: 300,
+      warmupMs: 100,
+      catchupSymbols: 6,
+      catchupStartMinutes: 20,
+      catchupDeltas: 2,
+      catchupRuns: 1,
+    });
+    checkSection(s, 13);
+    expect(s.rows.find((r) => r.goal?.text === '≤ 1.5× no clients')?.baseline).toMatch(/no SSE clients/);
+    // Clients of the followers received positions the publisher stamped: the latency has samples.
+    const latency = s.rows.find((r) => r.name.startsWith('end-to-end latency'));
+    expect(latency?.samples).toBeGreaterThan(0);
+    expect(latency?.median).toBeGreaterThanOrEqual(0);
+    // The catch-up follower loaded one snapshot and applied the positions after it (the section throws
+    // otherwise), and its state's size is the JSON of 6 symbols.
+    expect(s.rows.find((r) => r.name.startsWith('catch-up: follower at the last'))?.goal?.text).toBe('< 1 s');
+  }, 90_000);
 });

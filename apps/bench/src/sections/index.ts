@@ -8,6 +8,7 @@ import { FANOUT_FULL, FANOUT_QUICK, runFanout } from './fanout.js';
 import { INDICATORS_FULL, INDICATORS_QUICK, runIndicators } from './indicators.js';
 import { INGEST_FULL, INGEST_QUICK, runIngest } from './ingest.js';
 import { LOOP_FULL, LOOP_QUICK, runLoop } from './loop.js';
+import { NATS_FULL, NATS_QUICK, runNats } from './nats.js';
 import { runServe, SERVE_FULL, SERVE_QUICK } from './serve.js';
 import { runSnapshot, SNAPSHOT_FULL, SNAPSHOT_QUICK } from './snapshot.js';
 
@@ -17,7 +18,7 @@ export interface Section {
   run(quick: boolean): Promise<SectionResult>;
 }
 
-/** The sections, in order: 1–6 from issue 10, 7 (the replay loop) from issue 13, 8 (indicators) from issue 18, 10 (the server) from issue 14, 11 (the client) from issue 15. */
+/** The sections, in order: 1–6 from issue 10, 7 (the replay loop) from issue 13, 8 (indicators) from issue 18, 10 (the server) from issue 14, 11 (the client) from issue 15, 12 (the data path) from issue 19, 13 (NATS) from issue 17. */
 export const SECTIONS: readonly Section[] = [
   { id: 1, run: (quick) => runDelta(quick ? DELTA_QUICK : DELTA_FULL) },
   { id: 2, run: (quick) => runSnapshot(quick ? SNAPSHOT_QUICK : SNAPSHOT_FULL) },
@@ -30,4 +31,5 @@ export const SECTIONS: readonly Section[] = [
   { id: 10, run: (quick) => runServe(quick ? SERVE_QUICK : SERVE_FULL) },
   { id: 11, run: (quick) => runClient(quick ? CLIENT_QUICK : CLIENT_FULL) },
   { id: 12, run: (quick) => runDataPath(quick ? DATAPATH_QUICK : DATAPATH_FULL) },
+  { id: 13, run: (quick) => runNats(quick ? NATS_QUICK : NATS_FULL) },
 ];

@@ -1,19 +1,19 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { get, type IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { createGunzip } from 'node:zlib';
 import WebSocket from 'ws';
+import { BenchChild, type Usage } from '../child.js';
 import {
   atLeast,
   atMost,
   below,
   figure,
+  quantile,
   type Row,
   type SectionResult,
   summarize,
   timed,
   withRatios,
 } from '../harness.js';
+import { latencies, SseProbe } from '../sse.js';
 
 /** Sizes of section 10. */
 export interface ServeSizes {
@@ -46,138 +46,6 @@ export const SERVE_QUICK: ServeSizes = {
 
 const CHILD = fileURLToPath(new URL('../serve-child.ts', import.meta.url));
 
-interface Usage {
-  cpuMicros: number;
-  rssBytes: number;
-  heapBytes: number;
-  seq: number;
-}
-
-/** The server in its own process, driven over IPC. */
-class ServerProcess {
-  readonly #child: ChildProcess;
-  readonly #waiting = new Map<number, (reply: unknown) => void>();
-  #next = 1;
-  readonly url: Promise<string>;
-
-  constructor(sizes: ServeSizes) {
-    this.#child = fork(CHILD, [], {
-      execArgv: [
-        '--expose-gc',
-        '--conditions=@sys/source',
-        '--import',
-        'tsx',
-        // BENCH_PROFILE=dir writes a V8 CPU profile of the server process there.
-        ...((process.env.BENCH_PROFILE ?? '') === ''
-          ? []
-          : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]),
-      ],
-      env: { ...process.env, BENCH_SYMBOLS: String(sizes.symbols), BENCH_SPEED: String(sizes.speed) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.url = new Promise((resolve, reject) => {
-      this.#waiting.set(0, (r) => resolve((r as { url: string }).url));
-      this.#child.once('exit', (code) => reject(new Error(`the bench server exited with ${code}`)));
-    });
-    this.#child.on('message', (raw) => {
-      const m = raw as { id: number; reply: unknown };
-      this.#waiting.get(m.id)?.(m.reply);
-      this.#waiting.delete(m.id);
-    });
-  }
-
-  call<T>(op: string): Promise<T> {
-    const id = this.#next++;
-    return new Promise((resolve) => {
-      this.#waiting.set(id, (r) => resolve(r as T));
-      this.#child.send({ id, op });
-    });
-  }
-}
-
-const ID = Buffer.from('id: ');
-const NL = 0x0a;
-
-/**
- * One SSE client: counts wire bytes and records when each position's frame arrived whole. It scans bytes
- * for frame boundaries instead of decoding text, so a thousand of them in one process keep up with the
- * server: what is measured is the server's delivery, not this process parsing megabytes of JSON.
- */
-class Follower {
-  readonly arrived = new Map<string, number>();
-  #req: ReturnType<typeof get> | undefined;
-  #res: IncomingMessage | undefined;
-  /** The id of the frame being received, until its blank line arrives. */
-  #pending: string | undefined;
-  /** The last bytes of the previous chunk (a boundary may straddle two chunks). */
-  #tail: Buffer = Buffer.alloc(0);
-  readonly ready: Promise<void>;
-
-  /**
-   * `gzip`: ask for it, as browsers' EventSource does. `scan`: find frame ends (decompressing a gzip
-   * stream first); a follower that does not scan only counts bytes, as a cheap stand-in for a remote client.
-   */
-  constructor(url: string, query = '', options: { gzip?: boolean; scan?: boolean } = {}) {
-    const gzip = options.gzip === true;
-    const scan = options.scan !== false;
-    this.ready = new Promise((resolve, reject) => {
-      this.#req = get(
-        `${url}/v1/stream${query}`,
-        { agent: false, headers: gzip ? { 'accept-encoding': 'gzip' } : {} },
-        (res) => {
-          this.#res = res;
-          res.once('data', () => resolve());
-          if (!scan) {
-            res.resume();
-            return;
-          }
-          const body = gzip ? res.pipe(createGunzip()) : res;
-          body.on('data', (chunk: Buffer) => this.#scan(chunk, performance.timeOrigin + performance.now()));
-          body.on('error', () => undefined);
-        },
-      );
-      this.#req.on('error', reject);
-    });
-  }
-
-  #scan(chunk: Buffer, now: number): void {
-    const buf = this.#tail.length === 0 ? chunk : Buffer.concat([this.#tail, chunk]);
-    let at = 0;
-    for (;;) {
-      if (this.#pending === undefined) {
-        const i = buf.indexOf(ID, at);
-        if (i < 0) break;
-        const eol = buf.indexOf(NL, i);
-        if (eol < 0) {
-          at = i;
-          break;
-        }
-        this.#pending = buf.toString('latin1', i + ID.length, eol);
-        at = eol + 1;
-      }
-      // The frame ends at its blank line: the first "\n\n" after the id line (JSON data has no raw newline).
-      const end = buf.indexOf('\n\n', at);
-      if (end < 0) {
-        at = Math.max(at, buf.length - 1);
-        break;
-      }
-      this.arrived.set(this.#pending, now);
-      this.#pending = undefined;
-      at = end + 2;
-    }
-    this.#tail = at < buf.length ? Buffer.from(buf.subarray(Math.max(at, buf.length - 64))) : Buffer.alloc(0);
-  }
-
-  /** Bytes read from the socket (compressed when gzip). */
-  get wireBytes(): number {
-    return this.#res?.socket?.bytesRead ?? 0;
-  }
-
-  close(): void {
-    this.#req?.destroy();
-  }
-}
-
 /** A WebSocket follower of the debug face, with or without permessage-deflate; counts wire bytes. */
 function wsFollower(
   url: string,
@@ -203,8 +71,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * client's receipt, memory per idle client, a filtered client's bytes, and compression on the debug stream.
  */
 export async function runServe(sizes: ServeSizes): Promise<SectionResult> {
-  const server = new ServerProcess(sizes);
-  const url = await server.url;
+  const server = new BenchChild<{ url: string }>(CHILD, {
+    BENCH_SYMBOLS: String(sizes.symbols),
+    BENCH_SPEED: String(sizes.speed),
+  });
+  const { url } = await server.ready;
   const rows: Row[] = [];
   const notes: string[] = [];
   const open: Array<{ close(): void }> = [];
@@ -213,7 +84,7 @@ export async function runServe(sizes: ServeSizes): Promise<SectionResult> {
     const before = await server.call<Usage>('usage');
     const idle = Array.from(
       { length: sizes.clients },
-      () => new Follower(url, '', { gzip: true, scan: false }),
+      () => new SseProbe(url, '', { gzip: true, scan: false }),
     );
     await Promise.all(idle.map((f) => f.ready));
     await sleep(200);
@@ -236,7 +107,7 @@ export async function runServe(sizes: ServeSizes): Promise<SectionResult> {
       // as remote clients would cost this process nothing).
       const fs = Array.from(
         { length: followers },
-        (_, i) => new Follower(url, '', { gzip: true, scan: i % SCAN_EVERY === 0 }),
+        (_, i) => new SseProbe(url, '', { gzip: true, scan: i % SCAN_EVERY === 0 }),
       );
       const more = extra();
       open.push(...fs, ...more);
@@ -252,17 +123,17 @@ export async function runServe(sizes: ServeSizes): Promise<SectionResult> {
     };
     const one = await cpuPerTick(1, () => []);
     for (const f of open.splice(0)) f.close();
-    let filtered: Follower | undefined;
-    let unfiltered: Follower | undefined;
-    let gz: Follower | undefined;
-    let plainDebug: Follower | undefined;
+    let filtered: SseProbe | undefined;
+    let unfiltered: SseProbe | undefined;
+    let gz: SseProbe | undefined;
+    let plainDebug: SseProbe | undefined;
     let wsDeflate: ReturnType<typeof wsFollower> | undefined;
     let wsPlain: ReturnType<typeof wsFollower> | undefined;
     const many = await cpuPerTick(sizes.clients, () => {
-      filtered = new Follower(url, '?symbols=S0000');
-      unfiltered = new Follower(url);
-      gz = new Follower(url, '?debug=1', { gzip: true, scan: false });
-      plainDebug = new Follower(url, '?debug=1');
+      filtered = new SseProbe(url, '?symbols=S0000');
+      unfiltered = new SseProbe(url);
+      gz = new SseProbe(url, '?debug=1', { gzip: true, scan: false });
+      plainDebug = new SseProbe(url, '?debug=1');
       wsDeflate = wsFollower(url, true);
       wsPlain = wsFollower(url, false);
       return [
@@ -294,16 +165,9 @@ export async function runServe(sizes: ServeSizes): Promise<SectionResult> {
     );
 
     // Delivery latency: creation of each position's envelope → receipt, over every client and position.
-    const latencies: number[] = [];
-    for (const f of many.fs) {
-      for (const [id, at] of f.arrived) {
-        const made = many.stamps[id];
-        if (made !== undefined) latencies.push(at - made);
-      }
-    }
-    latencies.sort((x, y) => x - y);
-    const lat = summarize(latencies);
-    const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? Number.NaN;
+    const sorted = latencies(many.fs, many.stamps);
+    const lat = summarize(sorted);
+    const p99 = quantile(sorted, 0.99);
     rows.push(
       timed(`delivery latency, ${sizes.clients} clients (p95 column; p99 in goal)`, lat, {
         goal: below(`p99 < 50 ms (p99 ${p99.toFixed(1)} ms)`, p99, 50),
@@ -340,7 +204,7 @@ export async function runServe(sizes: ServeSizes): Promise<SectionResult> {
     );
   } finally {
     for (const f of open) f.close();
-    await server.call('exit').catch(() => undefined);
+    await server.exit();
   }
   return {
     id: 10,
