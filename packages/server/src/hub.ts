@@ -63,6 +63,8 @@ interface Entry {
   readonly state: Json;
   /** Bytes the previous entry's state holds that this one does not share: the cost of keeping it. */
   displacedBytes: number;
+  /** The patch from the previous entry's state to this one; kept on the latest entry only. */
+  ops?: readonly PatchOp[] | undefined;
 }
 
 /** The states of one face (plain or debug) at recent positions, bounded by count and by bytes. */
@@ -97,7 +99,12 @@ class FaceLog {
   }
 
   push(entry: Entry, maxPositions: number, maxBytes: number): void {
-    if (this.entries.length > 0) this.retainedBytes += entry.displacedBytes;
+    const before = this.latest;
+    if (before !== undefined) {
+      this.retainedBytes += entry.displacedBytes;
+      // Views past the previous entry diff for themselves; its patch (path strings) is not kept.
+      before.ops = undefined;
+    }
     this.entries.push(entry);
     while (this.entries.length > 1 && (this.entries.length > maxPositions || this.retainedBytes > maxBytes)) {
       this.entries.shift();
@@ -118,6 +125,8 @@ export class View {
   readonly key: string;
   readonly spec: ViewSpec;
   readonly project: (state: Json) => Json;
+  /** Whether the view is its whole face (no symbols, no paths): its projection is the identity. */
+  readonly whole: boolean;
   readonly subscribers = new Set<Subscriber>();
   /** The position at which this view last changed, and its state there. */
   seq = 0;
@@ -134,6 +143,7 @@ export class View {
     this.key = viewKey(spec);
     this.spec = spec;
     this.project = projection(spec);
+    this.whole = spec.symbols === undefined && (spec.paths === undefined || spec.paths[0] === '');
     this.lastUsedMs = nowMs;
   }
 
@@ -238,7 +248,12 @@ export class StateHub {
       this.#epoch = epoch;
       for (const f of this.#faces) f?.clear();
     }
-    const changed: Array<{ face: FaceLog; state: Json; displacedBytes: number }> = [];
+    const changed: Array<{
+      face: FaceLog;
+      state: Json;
+      displacedBytes: number;
+      ops?: readonly PatchOp[];
+    }> = [];
     for (const face of this.#faces) {
       if (face === undefined) continue;
       const current = read(face);
@@ -250,14 +265,19 @@ export class StateHub {
       if (current === last.state) continue;
       const d = diffJson(last.state, current);
       if (d.ops.length === 0) continue;
-      changed.push({ face, state: d.next, displacedBytes: d.displacedBytes });
+      changed.push({ face, state: d.next, displacedBytes: d.displacedBytes, ops: d.ops });
     }
     if (seq !== undefined && (changed.length > 0 || restarted)) this.#seq = seq;
     if (changed.length > 0) {
       if (seq === undefined) this.#seq++;
       for (const c of changed) {
         c.face.push(
-          { seq: this.#seq, state: c.state, displacedBytes: c.displacedBytes },
+          {
+            seq: this.#seq,
+            state: c.state,
+            displacedBytes: c.displacedBytes,
+            ...(c.ops === undefined ? {} : { ops: c.ops }),
+          },
           this.#maxPositions,
           this.#maxBytes,
         );
@@ -400,7 +420,13 @@ export class StateHub {
     let ops: readonly PatchOp[] = [];
     if (!stale) {
       if (next === view.state) return;
-      ops = diffJson(view.state, next).ops;
+      // A whole-face view that was at the face's previous entry moves by the face's own patch: the same
+      // pair of states was just diffed in #record.
+      const prior = face.entries[face.entries.length - 2];
+      ops =
+        view.whole && latest.ops !== undefined && prior?.state === view.state && prior.seq === view.seq
+          ? latest.ops
+          : diffJson(view.state, next).ops;
       if (ops.length === 0) return;
     }
     const before = view.state;
