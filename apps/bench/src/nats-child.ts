@@ -2,7 +2,8 @@
  * The processes of bench section 13, each on its own so its CPU is its own. BENCH_ROLE=publisher: a
  * SystemManager over synthetic symbols served by @sys/server and published to NATS (BENCH_NATS, run
  * BENCH_RUN), stamping when each position is made. BENCH_ROLE=follower: a replica of that run serving its
- * own clients. IPC ops: `start` (publisher: a new run), `usage`, `stamps` (publisher), `stats`, `exit`.
+ * own clients. IPC ops: `start` (publisher: a new run), `usage`, `stamps` (when each position was made there),
+ * `stats`, `exit`.
  */
 import { startPublishing, startReplica } from '@sys/nats';
 import { startServer } from '@sys/server';
@@ -33,10 +34,13 @@ if (process.env.BENCH_ROLE === 'publisher') {
   );
 } else {
   const replica = await startReplica({ run, nats, server: { port: 0, maxConnections: 20_000 } });
+  // When this replica's hub makes each position (before its clients are written to).
+  const stamps = stampPositions(replica.follower.hub);
   serveIpc(
     { url: replica.server.url },
     {
       usage: () => usage(replica.follower.position.seq),
+      stamps: () => stamps.take(),
       stats: () => replica.follower.stats(),
     },
     () => replica.close(),

@@ -276,10 +276,24 @@ function hashChild(child: Json, was: Json | undefined, prevKids: Int32Array | un
   }
 }
 
-/** Caches the hash in `out` for `node` when it and its children (`children`: all immutable) are frozen. */
-function remember(node: object, children: boolean, kids?: Int32Array, shape?: Shape, values?: Json[]): void {
+/**
+ * Caches the hash in `out` for `node` when it and its children (`children`: all immutable) are frozen.
+ * A small leaf (fewer than WIDE children, all primitives — a bar row) is not cached: hashing it again costs
+ * about what a cache lookup does, while caching it costs a WeakMap entry per row, which on a large state
+ * (hundreds of thousands of rows) is most of a cold hash's time and of the GC after it.
+ */
+function remember(
+  node: object,
+  children: boolean,
+  kids?: Int32Array,
+  shape?: Shape,
+  values?: Json[],
+  smallLeaf = false,
+): void {
   lastImmutable = children && Object.isFrozen(node);
-  if (lastImmutable) cache.set(node, { hi: out[0] as number, lo: out[1] as number, kids, shape, values });
+  if (lastImmutable && !smallLeaf) {
+    cache.set(node, { hi: out[0] as number, lo: out[1] as number, kids, shape, values });
+  }
 }
 
 function hashArray(arr: JsonArray, prev: JsonArray | undefined, before: Hash | undefined): void {
@@ -291,8 +305,11 @@ function hashArray(arr: JsonArray, prev: JsonArray | undefined, before: Hash | u
   let h = out[0] as number;
   let l = out[1] as number;
   let immutable = true;
+  let leaf = true;
   for (let i = 0; i < n; i++) {
-    hashChild(arr[i] as Json, i < shared ? (prev as JsonArray)[i] : undefined, prevKids, i);
+    const child = arr[i] as Json;
+    if (leaf && child !== null && typeof child === 'object') leaf = false;
+    hashChild(child, i < shared ? (prev as JsonArray)[i] : undefined, prevKids, i);
     immutable &&= lastImmutable;
     const ch = out[0] as number;
     const cl = out[1] as number;
@@ -308,7 +325,7 @@ function hashArray(arr: JsonArray, prev: JsonArray | undefined, before: Hash | u
   out[0] = h;
   out[1] = l;
   finish();
-  remember(arr, immutable, kids);
+  remember(arr, immutable, kids, undefined, undefined, leaf && kids === undefined);
 }
 
 function hashObject(obj: JsonObject, prev: JsonObject | undefined, before: Hash | undefined): void {
@@ -369,10 +386,13 @@ function hashSmallObject(obj: JsonObject, order: string[], prev: JsonObject | un
   const n = keys.length;
   const hashes = new Int32Array(2 * n);
   let immutable = true;
+  let leaf = true;
   for (let i = 0; i < n; i++) {
     const key = keys[i] as string;
+    const child = obj[key] as Json;
+    if (leaf && child !== null && typeof child === 'object') leaf = false;
     hashChild(
-      obj[key] as Json,
+      child,
       prev !== undefined && Object.hasOwn(prev, key) ? prev[key] : undefined,
       undefined,
       0,
@@ -395,7 +415,7 @@ function hashSmallObject(obj: JsonObject, order: string[], prev: JsonObject | un
   out[0] = h;
   out[1] = l;
   finish();
-  remember(obj, immutable);
+  remember(obj, immutable, undefined, undefined, undefined, leaf);
 }
 
 /** The encoding of a wide object's keys: sorted by UTF-16 code units, each key's words. */

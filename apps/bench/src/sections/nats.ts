@@ -146,6 +146,9 @@ async function fanOut(url: string, sizes: NatsSizes): Promise<Row[]> {
       const b = await publisher.call<Usage>('usage');
       const fb = await Promise.all(followers.map((f) => f.call<Usage>('usage')));
       const stamps = await publisher.call<Record<string, number>>('stamps');
+      const followerStamps = await Promise.all(
+        followers.map((f) => f.call<Record<string, number>>('stamps')),
+      );
       const ticks = Math.max(1, b.seq - a.seq);
       const followerMs = fb.map((x, i) => (x.cpuMicros - (fa[i] as Usage).cpuMicros) / 1000 / ticks);
       return {
@@ -153,8 +156,10 @@ async function fanOut(url: string, sizes: NatsSizes): Promise<Row[]> {
         publisherMs: (b.cpuMicros - a.cpuMicros) / 1000 / ticks,
         followerMs: followerMs.reduce((s, x) => s + x, 0) / Math.max(1, followerMs.length),
         stamps,
+        followerStamps,
       };
     };
+    await Promise.all(followers.map((f) => f.call('stamps')));
     const quiet = await window();
     for (const u of urls) {
       for (let i = 0; i < sizes.clientsPerFollower; i++) {
@@ -171,6 +176,18 @@ async function fanOut(url: string, sizes: NatsSizes): Promise<Row[]> {
     const sorted = latencies(probes, busy.stamps);
     const p99 = quantile(sorted, 0.99);
     const resyncs = fstats.reduce((s, f) => s + f.resyncs, 0);
+    // Where the time goes: publisher → a follower's hub (NATS and the follower's apply), and that hub →
+    // its clients (the follower's writes and this process's reads).
+    const toHub: number[] = [];
+    for (const own of busy.followerStamps) {
+      for (const [id, at] of Object.entries(own)) {
+        const made = busy.stamps[id];
+        if (made !== undefined) toHub.push(at - made);
+      }
+    }
+    const toClient = probes.flatMap((p, i) =>
+      latencies([p], busy.followerStamps[Math.floor(i / sizes.clientsPerFollower)] ?? {}),
+    );
     return [
       figure(base, quiet.publisherMs, 'ms', 'lower'),
       figure(
@@ -201,6 +218,8 @@ async function fanOut(url: string, sizes: NatsSizes): Promise<Row[]> {
           note: `${sorted.length} deliveries; publisher acked ${pub.acked}, gaps ${pub.gaps}; followers resynced ${resyncs} times`,
         },
       ),
+      timed('latency part: publisher → follower hub (NATS, apply, fingerprint check)', summarize(toHub)),
+      timed('latency part: follower hub → SSE client (writes, this process reading)', summarize(toClient)),
     ];
   } finally {
     for (const p of probes) p.close();
