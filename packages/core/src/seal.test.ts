@@ -56,12 +56,22 @@ describe('sealParsed', () => {
     };
     walk(sealed);
     expect(nodes).toHaveLength(7);
-    for (const n of nodes) {
-      expect(Object.isFrozen(n)).toBe(true);
-      expect(isSealed(n as Json)).toBe(true);
-    }
-    // Sealed means sealJson keeps it by reference: no copy, no walk.
+    for (const n of nodes) expect(Object.isFrozen(n)).toBe(true);
+    // Containers of containers are recorded; small leaves are only frozen.
+    expect(isSealed(sealed)).toBe(true);
+    expect(isSealed(parsed.a as Json)).toBe(true);
+    expect(isSealed((parsed.a as Json[])[1] as Json)).toBe(false);
+    // Either way sealJson keeps every node by reference: nothing is copied.
     expect(sealJson(sealed)).toBe(sealed);
+    const leaf = (parsed.a as Json[])[2] as Json;
+    expect(sealJson(leaf)).toBe(leaf);
+    expect(isSealed(leaf)).toBe(true);
+  });
+
+  it('records a wide leaf (a long series) so it is not walked again', () => {
+    const parsed = JSON.parse(`[${Array.from({ length: 20 }, (_, i) => i).join(',')}]`) as Json;
+    sealParsed(parsed);
+    expect(isSealed(parsed)).toBe(true);
   });
 
   it('passes primitives through', () => {

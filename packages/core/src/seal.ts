@@ -111,22 +111,45 @@ function sealChild(child: unknown, pointer: string, key: string | number, walk: 
   return seal(child, appendPointer(pointer, key), walk.path);
 }
 
+/** Leaves with fewer children than this are frozen by `sealParsed` but not recorded as sealed. */
+const SMALL_LEAF = 8;
+
 /**
- * Seals a value fresh from `JSON.parse` in place: freezes every node and records it as sealed, without
+ * Seals a value fresh from `JSON.parse` in place: freezes every node and records it as sealed
+ * (small leaves only frozen: `sealJson` keeps a frozen valid node by reference after a short check), without
  * copying or validating (a parse yields only valid, acyclic JSON). For large states read from a file or the
  * network, where `sealJson` would copy every node. The caller gives up the value: nothing else may hold a
  * mutable reference to it. Anything not straight from `JSON.parse` must go through `sealJson`.
  */
 export function sealParsed(value: unknown): Json {
   if (value !== null && typeof value === 'object' && !sealedNodes.has(value)) {
+    // A small leaf (fewer than SMALL_LEAF primitives) is frozen but not recorded: a walk that meets it
+    // again checks a few primitives, while a set entry per bar row costs most of the sealing of a large
+    // state and of the GC after it.
+    let leaf = true;
+    let count: number;
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) sealParsed(value[i]);
+      count = value.length;
+      for (let i = 0; i < value.length; i++) {
+        const child: unknown = value[i];
+        if (child !== null && typeof child === 'object') {
+          leaf = false;
+          sealParsed(child);
+        }
+      }
     } else {
       const keys = Object.keys(value);
-      for (let i = 0; i < keys.length; i++) sealParsed((value as Record<string, unknown>)[keys[i] as string]);
+      count = keys.length;
+      for (let i = 0; i < keys.length; i++) {
+        const child = (value as Record<string, unknown>)[keys[i] as string];
+        if (child !== null && typeof child === 'object') {
+          leaf = false;
+          sealParsed(child);
+        }
+      }
     }
     Object.freeze(value);
-    sealedNodes.add(value);
+    if (!leaf || count >= SMALL_LEAF) sealedNodes.add(value);
   }
   return value as Json;
 }

@@ -1,6 +1,17 @@
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { Objm } from '@nats-io/obj';
+import { sealParsed } from '@sys/core';
 import { fingerprint } from '@sys/diff-tracker';
-import { connectNats, Follower, type FollowerStats, Publisher, type PublisherStats } from '@sys/nats';
+import {
+  connectNats,
+  Follower,
+  type FollowerStats,
+  Publisher,
+  type PublisherStats,
+  runNames,
+  SNAPSHOT_OBJECT,
+} from '@sys/nats';
 import { NatsServer } from '@sys/nats/testing';
 import { StateHub } from '@sys/server';
 import { BenchChild, type Usage } from '../child.js';
@@ -9,6 +20,7 @@ import {
   atMost,
   below,
   figure,
+  gc,
   quantile,
   type Row,
   type SectionResult,
@@ -262,7 +274,15 @@ async function catchUp(url: string, sizes: NatsSizes): Promise<Row[]> {
 
     const loaded: number[] = [];
     const caught: number[] = [];
+    const parts = {
+      fetch: [] as number[],
+      parse: [] as number[],
+      seal: [] as number[],
+      hash: [] as number[],
+    };
+    let storedBytes = 0;
     for (let r = 0; r < sizes.catchupRuns; r++) {
+      gc();
       const t0 = performance.now();
       const fc = await connectNats({ url });
       const follower = await Follower.start({ nc: fc, run, id: `bench-${r}` });
@@ -277,6 +297,22 @@ async function catchUp(url: string, sizes: NatsSizes): Promise<Row[]> {
           `catch-up run ${r}: ${JSON.stringify(stats)} (expected 1 snapshot, ${sizes.catchupDeltas} applied)`,
         );
       }
+      // Where a snapshot load goes, each step alone as the follower does it.
+      gc();
+      let t = performance.now();
+      const store = await new Objm(nc).open(runNames(run).snapshots);
+      const blob = (await store.getBlob(SNAPSHOT_OBJECT)) ?? new Uint8Array();
+      parts.fetch.push(performance.now() - t);
+      storedBytes = blob.length;
+      t = performance.now();
+      const parsed = (JSON.parse(gunzipSync(blob).toString('utf8')) as { state: unknown }).state;
+      parts.parse.push(performance.now() - t);
+      t = performance.now();
+      const sealed = sealParsed(parsed);
+      parts.seal.push(performance.now() - t);
+      t = performance.now();
+      fingerprint(sealed);
+      parts.hash.push(performance.now() - t);
     }
     const what = `${sizes.catchupSymbols.toLocaleString('en-US')}-symbol debug state`;
     return [
@@ -289,6 +325,11 @@ async function catchUp(url: string, sizes: NatsSizes): Promise<Row[]> {
           goal: below('< 1 s', summarize(caught).median, 1000),
         },
       ),
+      figure('catch-up part: bytes in the object store (gzip level 1)', storedBytes, 'bytes', 'lower'),
+      timed('catch-up part: fetch the object (chunks, SHA-256 digest check)', summarize(parts.fetch)),
+      timed('catch-up part: gunzip + JSON.parse', summarize(parts.parse)),
+      timed('catch-up part: freeze in place (sealParsed)', summarize(parts.seal)),
+      timed('catch-up part: first fingerprint of the state', summarize(parts.hash)),
     ];
   } finally {
     await publisher.close(10_000);
