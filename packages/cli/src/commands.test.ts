@@ -121,7 +121,8 @@ describe('the shell on piped stdin', () => {
   it('runs lines in order; a second system json is an empty change set', async () => {
     const { code, stdout, stderr } = await run([], {
       stdin:
-        'system start\nsystem pause\nsystem json\nsystem json\nsystem status\nsystem step 5\nsystem status\n',
+        // `step 1` first: a pause that lands before the run's first minute leaves no market time yet.
+        'system start\nsystem pause\nsystem step 1\nsystem json\nsystem json\nsystem status\nsystem step 5\nsystem status\n',
     });
     expect(stderr.text).not.toContain('error');
     expect(code).toBe(0);

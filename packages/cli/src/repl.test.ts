@@ -48,14 +48,28 @@ it('prompts, completes with Tab, keeps history across runs, clears the line on C
   expect(second.stdout.text).toContain('Usage: sys exit');
 });
 
+/** Waits until `ready()` holds (checked every 10 ms), failing with `what` after 10 s. */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!ready()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(10);
+  }
+}
+
+const prompts = (text: string) => text.split(PROMPT).length - 1;
+
 it('Ctrl-C cancels the running command and the shell goes on', async () => {
   const shell = terminal(join(tmp.dir, 'history2'));
+  // Each step waits for what the screen shows, not for a fixed time, so a loaded machine only slows it.
+  await until(() => prompts(shell.stdout.text) >= 1, 'the first prompt');
   await shell.type('system start --speed 1\r');
-  await delay(300);
+  await until(() => prompts(shell.stdout.text) >= 2, 'the prompt after system start');
   await shell.type('system wait\r');
   await shell.type('\x03');
+  await until(() => shell.stderr.text.includes('system wait: cancelled'), 'the cancelled wait');
   await shell.type('system status\r');
-  await delay(100);
+  await until(() => shell.stdout.text.includes('"state": "running"'), 'the status');
   await shell.type('\x04');
   expect(await shell.finished).toBe(0);
   expect(shell.stderr.text).toContain('system wait: cancelled');
