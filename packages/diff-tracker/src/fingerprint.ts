@@ -391,12 +391,7 @@ function hashSmallObject(obj: JsonObject, order: string[], prev: JsonObject | un
     const key = keys[i] as string;
     const child = obj[key] as Json;
     if (leaf && child !== null && typeof child === 'object') leaf = false;
-    hashChild(
-      child,
-      prev !== undefined && Object.hasOwn(prev, key) ? prev[key] : undefined,
-      undefined,
-      0,
-    );
+    hashChild(child, prev !== undefined && Object.hasOwn(prev, key) ? prev[key] : undefined, undefined, 0);
     immutable &&= lastImmutable;
     hashes[2 * i] = out[0] as number;
     hashes[2 * i + 1] = out[1] as number;
