@@ -2,13 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  isReplicaConfig,
-  loadServeConfig,
-  parseConfig,
-  parseServeConfig,
-} from './config.js';
+import { ConfigError, isReplicaConfig, loadServeConfig, parseConfig, parseServeConfig } from './config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sys-serve-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +42,10 @@ describe('publish and follow in the config (sys serve)', () => {
 
   it('a replica config holds only follow; its checkpoint is relative to the file', async () => {
     const file = join(dir, 'follow.json');
-    writeFileSync(file, JSON.stringify({ follow: { url: 'nats://h:4222', name: 'day1', checkpoint: 'r.ckpt' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ follow: { url: 'nats://h:4222', name: 'day1', checkpoint: 'r.ckpt' } }),
+    );
     const config = await loadServeConfig(file);
     expect(isReplicaConfig(config) && config.follow).toEqual({
       url: 'nats://h:4222',
@@ -58,7 +55,9 @@ describe('publish and follow in the config (sys serve)', () => {
   });
 
   it('bad values are named by their path', () => {
-    expect(issues({ ...session, publish: { url: 'http://x:4222', name: 'a.b', max_age_seconds: 0 } })).toEqual([
+    expect(
+      issues({ ...session, publish: { url: 'http://x:4222', name: 'a.b', max_age_seconds: 0 } }),
+    ).toEqual([
       ['publish.url', expect.stringContaining('nats://')],
       ['publish.name', expect.stringContaining('letters, digits')],
       ['publish.max_age_seconds', expect.any(String)],
