@@ -21,7 +21,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children.splice(0).reverse()) {
-    if (c.exitCode !== null) continue;
+    // Ended already (a test may SIGKILL one: then exitCode stays null and signalCode is set).
+    if (c.exitCode !== null || c.signalCode !== null) continue;
     await new Promise((resolve) => {
       c.once('close', resolve);
       c.kill('SIGTERM');
@@ -60,7 +61,7 @@ function served(args: string[]): Promise<{ url: string; child: ChildProcess; std
 
 /** Stops a `sys serve` child with SIGTERM and resolves with its exit code. */
 function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
     child.once('close', (code) => resolve(code));
     child.kill('SIGTERM');
@@ -211,3 +212,30 @@ it('bad publish / follow values in the config exit 2 naming the field', async ()
   expect(r5.code).toBe(2);
   expect(r5.stderr).toMatch(/--checkpoint is for a replica/);
 }, 60_000);
+
+it('sys serve --follow --checkpoint SIGKILLed while the publisher runs: restarted, it resumes from the file and ends exact', async () => {
+  // About ten seconds of replay (the extended day at 6000×), so the kill lands mid-run.
+  const publisher = await serve(['--publish', natsUrl, '--name', 'killed', '--speed', '6000']);
+  const checkpoint = join(dir, 'killed.ckpt');
+  const args = ['--follow', natsUrl, '--name', 'killed', '--checkpoint', checkpoint];
+  const first = await served(args);
+  const end = Date.now() + 20_000;
+  while (!existsSync(checkpoint)) {
+    if (Date.now() > end) throw new Error(`no checkpoint written: ${first.stderr()}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  await new Promise((res) => setTimeout(res, 1500));
+  await new Promise((resolve) => {
+    first.child.once('close', resolve);
+    first.child.kill('SIGKILL');
+  });
+  const onDisk = JSON.parse(readFileSync(checkpoint, 'utf8')) as { epoch: string; seq: number };
+  const running = (await state(publisher)).body as { system_manager?: { state?: string } };
+  expect(running.system_manager?.state).toBe('running');
+
+  const again = await served(args);
+  expect(again.stderr()).toContain(
+    `resumed from checkpoint ${checkpoint} at ${onDisk.epoch}:${onDisk.seq} (stream message `,
+  );
+  await caughtUp(publisher, again.url);
+}, 90_000);
