@@ -245,6 +245,7 @@ const CHECKPOINT_REASONS: Record<string, string> = {
   corrupt: 'the checkpoint file is unreadable or broken',
   fingerprint: 'the checkpoint’s state does not match its fingerprint',
   not_retained: 'the stream no longer holds the messages after the checkpoint',
+  stream_changed: 'the run’s stream was made again since the checkpoint',
 };
 
 /** `serve --follow` (or a replica config): a replica of a published run, until Ctrl-C. */

@@ -346,6 +346,41 @@ describe('follower checkpoint', () => {
     await expectExact(pa.server, again.server.url);
   }, 120_000);
 
+  it('the run’s stream deleted and made again since the checkpoint: stream_changed, snapshot, exact', async () => {
+    const nats = await natsServer();
+    const first = await publisherOf(nats, 'remade');
+    await minutes(first.manager, 10);
+    const file = join(tempDir(), 'remade.json');
+    const a = await replicaOf(nats, 'remade', file);
+    await expectExact(first.server, a.server.url);
+    await a.close();
+    const cp = readOnDisk(file);
+    await first.manager.stop();
+    await first.publisher.close();
+    const nc = await connectNats({ url: nats.url });
+    cleanup.push(() => nc.close());
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(runNames('remade').stream);
+
+    // A new publisher of the same run: a new stream, numbered from 1 again, longer than the old one was.
+    const second = await publisherOf(nats, 'remade');
+    await minutes(second.manager, cp.streamSeq + 10);
+    await second.publisher.flush();
+    const info = await jsm.streams.info(runNames('remade').stream);
+    expect(info.state.first_seq).toBeLessThanOrEqual(cp.streamSeq + 1);
+    expect(info.state.last_seq).toBeGreaterThan(cp.streamSeq);
+
+    const b = await replicaOf(nats, 'remade', file);
+    expect(b.follower.stats()).toMatchObject({
+      resumedFrom: 'snapshot',
+      checkpointRejected: 'stream_changed',
+      snapshotsLoaded: 1,
+    });
+    await minutes(second.manager, 5);
+    await expectExact(second.server, b.server.url);
+    expect(b.follower.stats().resyncs).toBe(0);
+  }, 60_000);
+
   it('a checkpoint that cannot be written is counted and reported; the replica keeps following', async () => {
     const nats = await natsServer();
     const { manager, server } = await publisherOf(nats, 'nodir');

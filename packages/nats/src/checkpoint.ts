@@ -19,7 +19,14 @@ export interface Checkpoint {
 }
 
 /** Why a checkpoint file was not used (the follower loaded the snapshot instead). */
-export type CheckpointRejection = 'missing' | 'other_run' | 'corrupt' | 'fingerprint' | 'not_retained';
+export type CheckpointRejection =
+  | 'missing'
+  | 'other_run'
+  | 'corrupt'
+  | 'fingerprint'
+  | 'not_retained'
+  /** The stream's message at the checkpoint's `streamSeq` is of another position: the stream was made again. */
+  | 'stream_changed';
 
 /** What reading a checkpoint file found: one to resume from, or why not. */
 export type CheckpointRead =

@@ -188,7 +188,7 @@ export class Follower {
     }
     f.#objects = await new Objm(options.nc).open(names.snapshots);
     f.#kv = await new Kvm(options.nc).create(names.status, { history: 1, ttl: 24 * 3_600_000 });
-    const resumed = await f.#usableCheckpoint(info.state.first_seq, info.state.last_seq);
+    const resumed = await f.#usableCheckpoint(jsm, info.state.first_seq, info.state.last_seq);
     if (resumed !== undefined) {
       f.#epoch = resumed.epoch;
       f.#seq = resumed.seq;
@@ -229,7 +229,11 @@ export class Follower {
   }
 
   /** The checkpoint to resume from, or undefined (the reason goes to the stats). */
-  async #usableCheckpoint(firstSeq: number, lastSeq: number): Promise<Checkpoint | undefined> {
+  async #usableCheckpoint(
+    jsm: JetStreamManager,
+    firstSeq: number,
+    lastSeq: number,
+  ): Promise<Checkpoint | undefined> {
     const file = this.#o.checkpointFile;
     if (file === undefined) return undefined;
     const read = await readCheckpoint(file, this.names.run, this.#o.fingerprint ?? fingerprint);
@@ -246,6 +250,20 @@ export class Follower {
         `the checkpoint in ${file} resumes at stream message ${cp.streamSeq + 1}, ` +
         `the stream ${this.names.stream} holds ${firstSeq}..${lastSeq}`;
       return undefined;
+    }
+    // The message it last took, when still there, carries its position as Nats-Msg-Id (a skipped duplicate
+    // an earlier one of the same epoch): any other means the run's stream was deleted and made again.
+    if (cp.streamSeq >= firstSeq && cp.streamSeq > 0) {
+      const m = await jsm.streams.getMessage(this.names.stream, { seq: cp.streamSeq }).catch(() => null);
+      const id = m?.header?.get('Nats-Msg-Id') ?? '';
+      const cut = id.lastIndexOf(':');
+      if (cut > 0 && (id.slice(0, cut) !== cp.epoch || Number(id.slice(cut + 1)) > cp.seq)) {
+        this.#stats.checkpointRejected = 'stream_changed';
+        this.#stats.checkpointDetail =
+          `stream message ${cp.streamSeq} of ${this.names.stream} is position ${id}, the checkpoint in ${file} ` +
+          `is at ${cp.epoch}:${cp.seq} (the stream was made again)`;
+        return undefined;
+      }
     }
     return cp;
   }
