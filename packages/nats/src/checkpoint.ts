@@ -1,5 +1,5 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
-import type { Json } from '@sys/core';
+import { type Json, sealParsed } from '@sys/core';
 
 /** The `format` a checkpoint file carries; any other is not read. */
 export const CHECKPOINT_FORMAT = 'sys-nats-checkpoint/1';
@@ -78,6 +78,9 @@ export async function readCheckpoint(
       detail: `${file} is of run ${JSON.stringify(c.run)}, not ${JSON.stringify(run)}`,
     };
   }
+  // Fresh from the parse and ours alone: frozen in place, like a loaded snapshot, so the hub keeps it
+  // without a copy and fingerprints of later positions reuse its cached hashes.
+  sealParsed(c.state as Json);
   const actual = fingerprint(c.state as Json);
   if (actual !== c.fp) {
     return {
