@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { waitFor } from '@sys/core';
+import type { FollowConfig } from '@sys/system-manager';
 import type { SysContext } from './commands.js';
 import { UsageError } from './errors.js';
 import { type Param, param } from './params.js';
@@ -19,7 +20,12 @@ export function serveCommand(
     name: 'serve',
     description: 'Run a session and serve its state over HTTP, Server-Sent Events and WebSocket',
     params: {
-      config: configParam,
+      config: {
+        ...configParam,
+        description:
+          `${configParam.description}. A "publish" section publishes to NATS; a replica's config is ` +
+          '{ "follow": { "url", "name", "checkpoint", … } }; flags override both',
+      },
       speed: speedParam,
       host: param.string({
         description: 'Interface to listen on (anything but loopback needs --token)',
@@ -46,7 +52,8 @@ export function serveCommand(
       'serve ./session.json --speed 60 --port 7070',
       'serve --token s3cret --host 0.0.0.0',
       'serve --publish nats://127.0.0.1:4222 --name day1',
-      'serve --follow nats://127.0.0.1:4222 --name day1 --port 7071',
+      'serve --follow nats://127.0.0.1:4222 --name day1 --port 7071 --checkpoint day1.ckpt',
+      'serve ./replica.json --port 7071',
     ],
     handler: async (args, ctx) => {
       const token = args.token ?? ctx.env.SYS_TOKEN;
@@ -62,9 +69,33 @@ export function serveCommand(
           'serve',
         );
       }
-      if (args.follow !== undefined) {
-        await serveReplica(args, token, ctx);
+      // The config file may be a session (perhaps with `publish`) or a replica's `{ "follow": … }`.
+      const { isReplicaConfig, loadServeConfig } = await import('@sys/system-manager');
+      const file = args.config === undefined ? undefined : await loadServeConfig(args.config);
+      const followConfig = file !== undefined && isReplicaConfig(file) ? file.follow : undefined;
+      const publishConfig = file !== undefined && !isReplicaConfig(file) ? file.publish : undefined;
+      if (args.follow !== undefined && publishConfig !== undefined) {
+        throw new UsageError(
+          `serve: --follow and the publish section of ${args.config} exclude each other (a replica does not publish)`,
+          'serve',
+        );
+      }
+      if (args.publish !== undefined && followConfig !== undefined) {
+        throw new UsageError(
+          `serve: --publish and ${args.config}, a replica's config (follow), exclude each other`,
+          'serve',
+        );
+      }
+      const followUrl = args.follow ?? followConfig?.url;
+      if (followUrl !== undefined) {
+        await serveReplica({ ...args, follow: followUrl }, followConfig, token, ctx);
         return;
+      }
+      if (args.checkpoint !== undefined) {
+        throw new UsageError(
+          'serve: --checkpoint is for a replica (--follow URL, or follow in the config)',
+          'serve',
+        );
       }
       const config = await ctx.session.config(args.config, args.speed);
       const { startServer } = await import('@sys/server');
@@ -76,29 +107,35 @@ export function serveCommand(
         ...(token === undefined ? {} : { token }),
         ...(ctx.dashboardDir === undefined ? {} : { staticDir: ctx.dashboardDir }),
       });
+      // Flags override the config's publish section, value by value.
+      const publishUrl = args.publish ?? publishConfig?.url;
+      const run = args.name ?? publishConfig?.name ?? DEFAULT_RUN;
+      const maxAgeS = args.maxAge ?? publishConfig?.max_age_seconds;
+      const maxBytes = args.maxBytes ?? publishConfig?.max_bytes;
+      const snapshotEvery = args.snapshotEvery ?? publishConfig?.snapshot_every;
+      const snapshotS = args.snapshotSeconds ?? publishConfig?.snapshot_seconds;
+      const nats = publishUrl === undefined ? undefined : await import('@sys/nats');
       const publishing =
-        args.publish === undefined
+        publishUrl === undefined || nats === undefined
           ? undefined
-          : await (await import('@sys/nats'))
+          : await nats
               .startPublishing({
                 hub: server.hub,
-                run: args.name,
-                nats: natsConnection(args.publish, args, ctx),
-                ...(args.maxAge === undefined ? {} : { maxAgeMs: args.maxAge * 1000 }),
-                ...(args.maxBytes === undefined ? {} : { maxBytes: args.maxBytes }),
-                ...(args.snapshotEvery === undefined ? {} : { snapshotEverySeq: args.snapshotEvery }),
-                ...(args.snapshotSeconds === undefined
-                  ? {}
-                  : { snapshotEveryMs: args.snapshotSeconds * 1000 }),
+                run,
+                nats: natsConnection(publishUrl, args, publishConfig, ctx),
+                ...(maxAgeS === undefined ? {} : { maxAgeMs: maxAgeS * 1000 }),
+                ...(maxBytes === undefined ? {} : { maxBytes }),
+                ...(snapshotEvery === undefined ? {} : { snapshotEverySeq: snapshotEvery }),
+                ...(snapshotS === undefined ? {} : { snapshotEveryMs: snapshotS * 1000 }),
               })
               .catch(async (error: unknown) => {
                 await server.close();
                 await ctx.session.close();
                 throw error;
               });
-      if (publishing !== undefined) {
+      if (publishing !== undefined && nats !== undefined) {
         ctx.out.note(
-          `publishing every position to NATS ${args.publish} as run ${args.name} (stream sys_${args.name})`,
+          `publishing every position to NATS ${nats.redact(publishUrl ?? '')} as run ${run} (stream sys_${run})`,
         );
       }
       // The page takes the token from its address (and keeps it out of the address bar once read).
@@ -130,7 +167,10 @@ export function serveCommand(
   });
 }
 
-/** NATS options of `serve`: publish to JetStream, or follow a run there as a replica. */
+/** The run name on NATS when neither `--name` nor the config gives one. */
+const DEFAULT_RUN = 'sys';
+
+/** NATS options of `serve`: publish to JetStream, or follow a run there as a replica (flags win over the config's `publish` / `follow`). */
 const natsParams = {
   publish: param.string({
     description: 'Also publish every position to NATS JetStream at this URL (see @sys/nats)',
@@ -141,9 +181,12 @@ const natsParams = {
     placeholder: 'nats-url',
   }),
   name: param.string({
-    description: 'The run name on NATS (stream sys_<name>); followers use the publisher’s',
-    default: 'sys',
+    description: 'The run name on NATS (stream sys_<name>; default sys); followers use the publisher’s',
     placeholder: 'run',
+  }),
+  checkpoint: param.path({
+    description: 'Replica: keep its position in this file and resume from it after a restart',
+    placeholder: 'file',
   }),
   natsToken: param.string({ description: 'NATS token (or env NATS_TOKEN)', placeholder: 'secret' }),
   natsCreds: param.path({ description: 'NATS credentials file (.creds)', placeholder: 'file' }),
@@ -178,30 +221,66 @@ interface NatsArgs {
   natsCreds?: string | undefined;
 }
 
-function natsConnection(url: string, args: NatsArgs, ctx: SysContext) {
-  const token = args.natsToken ?? ctx.env.NATS_TOKEN;
+/** The config's own way to NATS (its `publish` or `follow` section). */
+interface NatsFileConfig {
+  readonly token?: string | undefined;
+  readonly creds_file?: string | undefined;
+}
+
+/** The connection: flags first, then NATS_TOKEN, then the config's section. */
+function natsConnection(url: string, args: NatsArgs, file: NatsFileConfig | undefined, ctx: SysContext) {
+  const token = args.natsToken ?? ctx.env.NATS_TOKEN ?? file?.token;
+  const creds = args.natsCreds ?? file?.creds_file;
   return {
     url,
     ...(token === undefined || token === '' ? {} : { token }),
-    ...(args.natsCreds === undefined ? {} : { credsFile: args.natsCreds }),
+    ...(creds === undefined ? {} : { credsFile: creds }),
   };
 }
 
-/** `serve --follow`: a replica of a published run, until Ctrl-C. */
+/** Why a checkpoint file was not used, as the replica's start line says it. */
+const CHECKPOINT_REASONS: Record<string, string> = {
+  missing: 'no checkpoint file yet',
+  other_run: 'the checkpoint is of another run',
+  corrupt: 'the checkpoint file is unreadable or broken',
+  fingerprint: 'the checkpoint’s state does not match its fingerprint',
+  not_retained: 'the stream no longer holds the messages after the checkpoint',
+  stream_changed: 'the run’s stream was made again since the checkpoint',
+};
+
+/** `serve --follow` (or a replica config): a replica of a published run, until Ctrl-C. */
 async function serveReplica(
-  args: NatsArgs & { follow?: string | undefined; name: string; host: string; port: number },
+  args: NatsArgs & {
+    follow: string;
+    name?: string | undefined;
+    checkpoint?: string | undefined;
+    host: string;
+    port: number;
+  },
+  file: FollowConfig | undefined,
   token: string | undefined,
   ctx: SysContext,
 ): Promise<void> {
-  const { startReplica } = await import('@sys/nats');
+  const { redact, startReplica } = await import('@sys/nats');
+  const run = args.name ?? file?.name ?? DEFAULT_RUN;
+  const checkpointFile = args.checkpoint ?? file?.checkpoint;
   const replica = await startReplica({
-    nats: natsConnection(args.follow ?? '', args, ctx),
-    run: args.name,
+    nats: natsConnection(args.follow, args, file, ctx),
+    run,
+    ...(checkpointFile === undefined ? {} : { checkpointFile }),
     server: { host: args.host, port: args.port, ...(token === undefined ? {} : { token }) },
   });
   const p = replica.follower.position;
+  const s = replica.follower.stats();
+  if (checkpointFile !== undefined) {
+    ctx.out.note(
+      s.resumedFrom === 'checkpoint'
+        ? `resumed from checkpoint ${checkpointFile} at ${p.epoch}:${p.seq} (stream message ${s.streamSeq}); no snapshot loaded`
+        : `loaded the snapshot at ${p.epoch}:${p.seq}: ${CHECKPOINT_REASONS[s.checkpointRejected ?? ''] ?? 'checkpoint not used'} (${s.checkpointRejected}: ${s.checkpointDetail})`,
+    );
+  }
   ctx.out.note(
-    `replica of run ${args.name} (NATS ${args.follow}) at ${p.epoch}:${p.seq}, serving ${replica.server.url} read-only; Ctrl-C stops`,
+    `replica of run ${run} (NATS ${redact(args.follow)}) at ${p.epoch}:${p.seq}, serving ${replica.server.url} read-only; Ctrl-C stops`,
   );
   ctx.out.line(JSON.stringify({ url: replica.server.url }));
   try {
@@ -211,6 +290,10 @@ async function serveReplica(
   }
   ctx.out.note('stopping: each client gets its last envelope');
   await replica.close();
+  const end = replica.follower.stats();
+  if (end.checkpointErrors > 0) {
+    ctx.out.note(`the checkpoint could not be written ${end.checkpointErrors} times: ${end.checkpointError}`);
+  }
 }
 
 function openBrowser(url: string): void {

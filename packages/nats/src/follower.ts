@@ -15,6 +15,13 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type Json, sealParsed } from '@sys/core';
 import { applyPatch, fingerprint } from '@sys/diff-tracker';
 import { type Position, StateHub } from '@sys/server';
+import {
+  CHECKPOINT_FORMAT,
+  type Checkpoint,
+  type CheckpointRejection,
+  readCheckpoint,
+  writeFileAtomic,
+} from './checkpoint.js';
 import { NatsError } from './errors.js';
 import { type RunNames, runNames, SNAPSHOT_OBJECT } from './names.js';
 
@@ -40,6 +47,13 @@ export interface FollowerOptions {
   resyncDelayMs?: number;
   /** How often this follower's position is written to the status bucket. Default 1 s. */
   statusEveryMs?: number;
+  /**
+   * A file where the follower keeps its position and copy (written atomically), so a restarted follower
+   * resumes from it with no snapshot load while the stream still holds the messages after it.
+   */
+  checkpointFile?: string;
+  /** Least time between two checkpoint writes (one more is written on close). Default 1 s. */
+  checkpointEveryMs?: number;
   /** Wall clock (ms). */
   now?: () => number;
 }
@@ -60,6 +74,16 @@ export interface FollowerStats {
   readonly resyncs: number;
   /** Messages that could not be read or applied, or whose fingerprint did not match. */
   readonly corrupt: number;
+  /** Where the copy started: the checkpoint file (no snapshot loaded) or the object store's snapshot. */
+  readonly resumedFrom: 'checkpoint' | 'snapshot';
+  /** Why the checkpoint file was not used, when one was given and the snapshot was loaded instead. */
+  readonly checkpointRejected: CheckpointRejection | null;
+  /** The same in words (which file, which positions), for a log line. */
+  readonly checkpointDetail: string | null;
+  /** Checkpoints written, failed writes (never thrown: the follower goes on), and the last failure. */
+  readonly checkpointsWritten: number;
+  readonly checkpointErrors: number;
+  readonly checkpointError: string | null;
 }
 
 /** A snapshot as the publisher writes it to the object store. */
@@ -98,7 +122,23 @@ export class Follower {
   #closed = false;
   #loop: Promise<void> = Promise.resolve();
   #statusTimer: NodeJS.Timeout | undefined;
-  #stats = { applied: 0, skipped: 0, snapshotsLoaded: 0, resyncs: 0, corrupt: 0 };
+  #checkpointTimer: NodeJS.Timeout | undefined;
+  /** The write in flight (at most one), and the position the file holds (`epoch:seq@streamSeq`). */
+  #checkpointing: Promise<void> | undefined;
+  #checkpointAt = '';
+  #stats = {
+    applied: 0,
+    skipped: 0,
+    snapshotsLoaded: 0,
+    resyncs: 0,
+    corrupt: 0,
+    resumedFrom: 'snapshot' as 'checkpoint' | 'snapshot',
+    checkpointRejected: null as CheckpointRejection | null,
+    checkpointDetail: null as string | null,
+    checkpointsWritten: 0,
+    checkpointErrors: 0,
+    checkpointError: null as string | null,
+  };
 
   private constructor(options: FollowerOptions) {
     this.names = runNames(options.run);
@@ -110,10 +150,18 @@ export class Follower {
   }
 
   /**
-   * Checks the run's stream exists, loads its latest snapshot (waiting up to `snapshotWaitMs` for the
-   * first), and follows the stream from there.
+   * Checks the run's stream exists; resumes from the checkpoint file when it is usable (this run, its
+   * fingerprint right, the stream still holding the message after it), else loads the latest snapshot
+   * (waiting up to `snapshotWaitMs` for the first); then follows the stream from there.
    */
   static async start(options: FollowerOptions): Promise<Follower> {
+    const every = options.checkpointEveryMs;
+    if (every !== undefined && (!Number.isSafeInteger(every) || every <= 0)) {
+      throw new NatsError(
+        'NATS_OPTIONS',
+        `follower option checkpointEveryMs must be a positive integer, got ${String(every)}`,
+      );
+    }
     const f = new Follower(options);
     const names = f.names;
     let jsm: JetStreamManager;
@@ -140,21 +188,31 @@ export class Follower {
     }
     f.#objects = await new Objm(options.nc).open(names.snapshots);
     f.#kv = await new Kvm(options.nc).create(names.status, { history: 1, ttl: 24 * 3_600_000 });
-    const end = f.#now() + (options.snapshotWaitMs ?? 30_000);
-    let snap = await f.#loadSnapshot();
-    while (snap === undefined) {
-      if (f.#now() > end) {
-        throw new NatsError(
-          'NATS_NO_SNAPSHOT',
-          `run ${names.run} has no snapshot in ${names.snapshots} after ${options.snapshotWaitMs ?? 30_000} ms; is its publisher running?`,
-        );
+    const resumed = await f.#usableCheckpoint(jsm, info.state.first_seq, info.state.last_seq);
+    if (resumed !== undefined) {
+      f.#epoch = resumed.epoch;
+      f.#seq = resumed.seq;
+      f.#streamSeq = resumed.streamSeq;
+      f.#state = resumed.state;
+      f.#checkpointAt = f.#checkpointKey();
+      f.#stats.resumedFrom = 'checkpoint';
+    } else {
+      const end = f.#now() + (options.snapshotWaitMs ?? 30_000);
+      let snap = await f.#loadSnapshot();
+      while (snap === undefined) {
+        if (f.#now() > end) {
+          throw new NatsError(
+            'NATS_NO_SNAPSHOT',
+            `run ${names.run} has no snapshot in ${names.snapshots} after ${options.snapshotWaitMs ?? 30_000} ms; is its publisher running?`,
+          );
+        }
+        await sleep(100);
+        snap = await f.#loadSnapshot();
       }
-      await sleep(100);
-      snap = await f.#loadSnapshot();
+      f.#adopt(snap);
     }
-    f.#adopt(snap);
     f.#hub = new StateHub({
-      initial: { epoch: snap.epoch, seq: snap.seq, state: snap.state },
+      initial: { epoch: f.#epoch, seq: f.#seq, state: f.#state },
       ...(options.maxPositions === undefined ? {} : { maxPositions: options.maxPositions }),
       ...(options.maxHistoryBytes === undefined ? {} : { maxHistoryBytes: options.maxHistoryBytes }),
       fingerprint: options.fingerprint ?? fingerprint,
@@ -163,7 +221,51 @@ export class Follower {
     f.#loop = f.#run();
     f.#statusTimer = setInterval(() => void f.#writeStatus(), options.statusEveryMs ?? 1000);
     f.#statusTimer.unref();
+    if (options.checkpointFile !== undefined) {
+      f.#checkpointTimer = setInterval(() => void f.#writeCheckpoint(), options.checkpointEveryMs ?? 1000);
+      f.#checkpointTimer.unref();
+    }
     return f;
+  }
+
+  /** The checkpoint to resume from, or undefined (the reason goes to the stats). */
+  async #usableCheckpoint(
+    jsm: JetStreamManager,
+    firstSeq: number,
+    lastSeq: number,
+  ): Promise<Checkpoint | undefined> {
+    const file = this.#o.checkpointFile;
+    if (file === undefined) return undefined;
+    const read = await readCheckpoint(file, this.names.run, this.#o.fingerprint ?? fingerprint);
+    if (!read.ok) {
+      this.#stats.checkpointRejected = read.reason;
+      this.#stats.checkpointDetail = read.detail;
+      return undefined;
+    }
+    const cp = read.checkpoint;
+    // The next message must still be in the stream (an empty, purged stream has first = last + 1).
+    if (firstSeq > cp.streamSeq + 1 || lastSeq < cp.streamSeq) {
+      this.#stats.checkpointRejected = 'not_retained';
+      this.#stats.checkpointDetail =
+        `the checkpoint in ${file} resumes at stream message ${cp.streamSeq + 1}, ` +
+        `the stream ${this.names.stream} holds ${firstSeq}..${lastSeq}`;
+      return undefined;
+    }
+    // The message it last took, when still there, carries its position as Nats-Msg-Id (a skipped duplicate
+    // an earlier one of the same epoch): any other means the run's stream was deleted and made again.
+    if (cp.streamSeq >= firstSeq && cp.streamSeq > 0) {
+      const m = await jsm.streams.getMessage(this.names.stream, { seq: cp.streamSeq }).catch(() => null);
+      const id = m?.header?.get('Nats-Msg-Id') ?? '';
+      const cut = id.lastIndexOf(':');
+      if (cut > 0 && (id.slice(0, cut) !== cp.epoch || Number(id.slice(cut + 1)) > cp.seq)) {
+        this.#stats.checkpointRejected = 'stream_changed';
+        this.#stats.checkpointDetail =
+          `stream message ${cp.streamSeq} of ${this.names.stream} is position ${id}, the checkpoint in ${file} ` +
+          `is at ${cp.epoch}:${cp.seq} (the stream was made again)`;
+        return undefined;
+      }
+    }
+    return cp;
   }
 
   /** The fed hub holding the copy, for `startServer({ hub })`. */
@@ -181,14 +283,68 @@ export class Follower {
     return { ...this.#stats, position: `${this.#epoch}:${this.#seq}`, streamSeq: this.#streamSeq };
   }
 
-  /** Stops following (the hub keeps its last state) and writes a last status. */
+  /** Stops following (the hub keeps its last state), writes a last checkpoint and a last status. */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#statusTimer !== undefined) clearInterval(this.#statusTimer);
+    if (this.#checkpointTimer !== undefined) clearInterval(this.#checkpointTimer);
     await this.#messages?.close().catch(() => undefined);
     // A JetStream request in flight while NATS is away ends at its own timeout; do not wait for it.
     await Promise.race([this.#loop, sleep(1000)]);
+    await this.#checkpointing;
+    await this.#writeCheckpoint();
     await this.#writeStatus();
+  }
+
+  #checkpointKey(): string {
+    return `${this.#epoch}:${this.#seq}@${this.#streamSeq}`;
+  }
+
+  /**
+   * Writes the copy to the checkpoint file when its position moved since the last write and no write is in
+   * flight (else this tick is skipped): the consumer loop never waits for the disk. A failed write is
+   * counted and the next tick tries again.
+   */
+  #writeCheckpoint(): Promise<void> | undefined {
+    const file = this.#o.checkpointFile;
+    if (file === undefined || this.#checkpointing !== undefined || this.#hub === undefined) return undefined;
+    const at = this.#checkpointKey();
+    if (at === this.#checkpointAt) return undefined;
+    const fp = this.#o.fingerprint ?? fingerprint;
+    let text: string;
+    try {
+      const cp: Checkpoint = {
+        format: CHECKPOINT_FORMAT,
+        run: this.names.run,
+        epoch: this.#epoch,
+        seq: this.#seq,
+        streamSeq: this.#streamSeq,
+        fp: fp(this.#state),
+        state: this.#state,
+      };
+      text = JSON.stringify(cp);
+    } catch (error) {
+      this.#checkpointFailed(error);
+      return undefined;
+    }
+    const written = writeFileAtomic(file, text).then(
+      () => {
+        this.#checkpointAt = at;
+        this.#stats.checkpointsWritten++;
+        this.#checkpointing = undefined;
+      },
+      (error: unknown) => {
+        this.#checkpointFailed(error);
+        this.#checkpointing = undefined;
+      },
+    );
+    this.#checkpointing = written;
+    return written;
+  }
+
+  #checkpointFailed(error: unknown): void {
+    this.#stats.checkpointErrors++;
+    this.#stats.checkpointError = error instanceof Error ? error.message : String(error);
   }
 
   async #run(): Promise<void> {

@@ -1,3 +1,10 @@
+export {
+  CHECKPOINT_FORMAT,
+  type Checkpoint,
+  type CheckpointRead,
+  type CheckpointRejection,
+  readCheckpoint,
+} from './checkpoint.js';
 export { connectNats, type NatsConnectOptions, parseServers, redact } from './connect.js';
 export { NatsError } from './errors.js';
 export { Follower, type FollowerOptions, type FollowerStats } from './follower.js';

@@ -28,6 +28,10 @@ export interface RunStatus {
     readonly lagMessages: number;
     readonly resyncs: number;
     readonly corrupt: number;
+    /** Where it started: its checkpoint file or the store's snapshot. */
+    readonly resumedFrom: string;
+    /** Checkpoint writes that failed (disk full, read-only directory). */
+    readonly checkpointErrors: number;
     readonly ageMs: number;
   }>;
 }
@@ -71,6 +75,8 @@ export async function natsStatus(nc: NatsConnection, run?: string, nowMs = Date.
           lagMessages: lastSeq - Number(f.streamSeq),
           resyncs: Number(f.resyncs),
           corrupt: Number(f.corrupt),
+          resumedFrom: String(f.resumedFrom ?? 'snapshot'),
+          checkpointErrors: Number(f.checkpointErrors ?? 0),
           ageMs: nowMs - Number(f.updatedMs),
         });
       }

@@ -145,6 +145,44 @@ function wsFeed<T extends 'alpaca' | 'polygon'>(type: T) {
   });
 }
 
+/** How `sys serve` reaches NATS: the URL, the run's name there, and a token or an `nsc` creds file. */
+const natsConnection = {
+  url: z
+    .string()
+    .regex(/^(nats|tls):\/\/\S+$/, 'expected nats://HOST:PORT (several comma-separated; or tls://)'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1-64 letters, digits, '_' or '-' (a NATS subject token)")
+    .optional()
+    .describe('the run\'s name on NATS (stream sys_<name>); default "sys"'),
+  token: z.string().min(1).optional().describe('NATS token'),
+  creds_file: z.string().min(1).optional().describe('an nsc .creds file; relative to the config file'),
+};
+
+/** `publish`: `sys serve` also publishes every position to NATS JetStream (see @sys/nats). */
+const publish = z.strictObject({
+  ...natsConnection,
+  max_age_seconds: z.number().int().min(1).optional().describe('how long an envelope stays in the stream'),
+  max_bytes: z.number().int().min(1024).optional().describe('most bytes the stream keeps'),
+  snapshot_every: z.number().int().min(1).optional().describe('a snapshot every this many positions'),
+  snapshot_seconds: z.number().int().min(1).optional().describe('…or every this many seconds'),
+});
+
+/** `follow`: `sys serve` is a replica of a published run (see @sys/nats); no session runs. */
+const follow = z.strictObject({
+  ...natsConnection,
+  checkpoint: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("file of the replica's position, to resume from after a restart; relative to the config file"),
+});
+
+/** Where and how `sys serve` publishes to NATS (the config's `publish`). */
+export type PublishConfig = z.output<typeof publish>;
+/** Which published run a replica follows, and how (a replica config's `follow`). */
+export type FollowConfig = z.output<typeof follow>;
+
 /** Source types that are live feeds. */
 export const LIVE_SOURCE_TYPES: readonly string[] = ['ndjson', 'alpaca', 'polygon'];
 
@@ -164,6 +202,7 @@ const schema = z.strictObject({
       max_consumers: z.number().int().positive().optional(),
     })
     .default({}),
+  publish: publish.optional(),
 });
 
 /** A session config: what to replay (or stream live), from where, over which days, how fast. */
@@ -196,6 +235,12 @@ export function parseConfig(
   input: unknown,
   options: { baseDir?: string; source?: string } = {},
 ): SessionConfig {
+  if (isReplicaInput(input)) {
+    throw new ConfigError(
+      [{ path: 'follow', message: "a replica's config runs no session: give it to `sys serve`" }],
+      options.source,
+    );
+  }
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
@@ -250,9 +295,73 @@ export function parseConfig(
       if (b.type === 'store' && b.path !== undefined) b.path = resolve(base, b.path);
       if (b.type === 'csv' || b.type === 'parquet') b.paths = b.paths.map((p) => resolve(base, p));
     }
+    if (config.publish?.creds_file !== undefined) {
+      config.publish.creds_file = resolve(base, config.publish.creds_file);
+    }
   }
   parsedConfigs.add(config);
   return config;
+}
+
+/** A replica's config (`sys serve`): it follows a published run and runs no session, so it holds only `follow`. */
+export interface ReplicaConfig {
+  readonly follow: FollowConfig;
+}
+
+/** True for a replica's config (as `parseServeConfig` returns it), false for a session config. */
+export function isReplicaConfig(config: SessionConfig | ReplicaConfig): config is ReplicaConfig {
+  return 'follow' in config;
+}
+
+function isReplicaInput(input: unknown): input is Record<string, unknown> {
+  return typeof input === 'object' && input !== null && !Array.isArray(input) && 'follow' in input;
+}
+
+/**
+ * Checks a config for `sys serve`: a session config (which may carry `publish`), or a replica's
+ * `{ "follow": { "url", "name"?, "token"?, "creds_file"?, "checkpoint"? } }`. `publish` and `follow`
+ * together, or session keys beside `follow`, are problems like any other, each named by its path. Relative
+ * `creds_file` and `checkpoint` are resolved against `baseDir`.
+ */
+export function parseServeConfig(
+  input: unknown,
+  options: { baseDir?: string; source?: string } = {},
+): SessionConfig | ReplicaConfig {
+  if (!isReplicaInput(input)) return parseConfig(input, options);
+  const issues: ConfigIssue[] = [];
+  for (const key of Object.keys(input)) {
+    if (key === 'follow') continue;
+    issues.push({
+      path: key,
+      message:
+        key === 'publish'
+          ? 'publish and follow exclude each other: a replica does not publish'
+          : 'a replica\'s config (follow) runs no session: it holds only "follow"',
+    });
+  }
+  const parsed = follow.safeParse(input.follow);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      const at = pathOf(i.path);
+      issues.push({
+        path: at === '' ? 'follow' : `follow${at.startsWith('[') ? '' : '.'}${at}`,
+        message: i.message,
+      });
+    }
+  }
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, options.source);
+  const f = parsed.data;
+  const base = options.baseDir;
+  if (base !== undefined) {
+    if (f.creds_file !== undefined) f.creds_file = resolve(base, f.creds_file);
+    if (f.checkpoint !== undefined) f.checkpoint = resolve(base, f.checkpoint);
+  }
+  return { follow: f };
+}
+
+/** Reads and checks a config file for `sys serve` (see `parseServeConfig`); paths are relative to the file. */
+export async function loadServeConfig(file: string): Promise<SessionConfig | ReplicaConfig> {
+  return parseServeConfig(await readJson(file), { baseDir: dirname(resolve(file)), source: file });
 }
 
 /** An indicator as declared in a config. */
@@ -300,6 +409,11 @@ function indicatorIssues(config: SessionConfig): ConfigIssue[] {
 
 /** Reads and checks a JSON config file; source paths are relative to the file. */
 export async function loadConfig(file: string): Promise<SessionConfig> {
+  return parseConfig(await readJson(file), { baseDir: dirname(resolve(file)), source: file });
+}
+
+/** The JSON of a config file, or a ConfigError naming the file. */
+async function readJson(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -313,7 +427,7 @@ export async function loadConfig(file: string): Promise<SessionConfig> {
   } catch (e) {
     throw new ConfigError([{ path: '', message: `not JSON: ${(e as Error).message}` }], file);
   }
-  return parseConfig(json, { baseDir: dirname(resolve(file)), source: file });
+  return json;
 }
 
 /**
