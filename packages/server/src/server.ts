@@ -394,9 +394,14 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
     lastSampleMs = Date.now();
     hub.sample();
   }
-  /** A sample unless one was taken within tickMs: a burst of requests makes one position, not one each. */
+  /**
+   * A sample unless one was taken within tickMs while the run moves: a burst of requests makes one
+   * position, not one each. A run that is not moving (paused, stopped, ended) is sampled on every read —
+   * it costs a memoized read of an unchanged state — so a read after `done()` sees the run's end, not the
+   * sample taken a few ms before it.
+   */
   function fresh(): void {
-    if (Date.now() - lastSampleMs >= tickMs) sampleNow();
+    if (Date.now() - lastSampleMs >= tickMs || manager?.state !== 'running') sampleNow();
   }
   function scheduleSample(delayMs?: number): void {
     if (pending !== undefined) {

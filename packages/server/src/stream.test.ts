@@ -144,6 +144,18 @@ describe('following the state over SSE and WebSocket', () => {
     }
   }, 60_000);
 
+  it('a read after the run ends sees its end, even within tickMs of the last sample', async () => {
+    // Samples far apart: only an event can trigger one, so a read must not rely on the next one.
+    const { server, manager } = await serveSample({ tickMs: 60_000, pollMs: 60_000 });
+    cleanup.push(() => server.close());
+    await manager.start();
+    await manager.done();
+    const { body } = await getJson(server, '/v1/state');
+    const state = body as { system_manager: { state: string }; session_data: unknown };
+    expect(state.system_manager.state).toBe('stopped');
+    expect(state.session_data).toEqual(JSON.parse(JSON.stringify(manager.stateJson().session_data)));
+  });
+
   it('resumes from Last-Event-ID with a delta while the position is kept, and a snapshot once it is gone', async () => {
     const { server, manager } = await serveSample({ maxPositions: 1_000_000 });
     cleanup.push(() => server.close());
