@@ -3,19 +3,20 @@ import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Json, SysError, waitFor } from '@sys/core';
 import { assertZone, symbolProblem } from '@sys/market-data';
-import type { BarStore, ImportReport } from '@sys/market-data/duckdb';
+import type { ImportReport } from '@sys/market-data/duckdb';
 import type { SystemManager } from '@sys/system-manager';
 import { dataCommands } from './data-commands.js';
 import { CancelledError, UsageError } from './errors.js';
 import { feedCommands } from './feed-commands.js';
 import { writeOutFile } from './files.js';
 import { natsStatusCommand } from './nats.js';
-import type { Output } from './output.js';
+import { type Output, table } from './output.js';
 import { param, requiredPositional } from './params.js';
 import { commandsFor, Registry } from './registry.js';
 import { withRemote } from './remote.js';
 import { serveCommand } from './serve.js';
 import { CliSession } from './session.js';
+import { openStore } from './store.js';
 import { timeCommands } from './time-commands.js';
 
 /** What every sys command handler receives. */
@@ -105,22 +106,6 @@ const NY_TIME = new Intl.DateTimeFormat('en-CA', {
   hourCycle: 'h23',
 });
 
-/**
- * The bar store at `db`, or the default one under `cwd`. DuckDB (a native module) is imported here, so only
- * the commands that read or write the store load it, not every `sys` start.
- */
-export async function openStore(
-  db: string | undefined,
-  cwd: string,
-  mode: 'import' | 'read',
-): Promise<{ store: BarStore; path: string }> {
-  const { BarStore, defaultStorePath } = await import('@sys/market-data/duckdb');
-  const path = db ?? defaultStorePath(cwd);
-  // Only an import creates a store or writes to one; reading opens it read-only and never creates it.
-  const options = mode === 'import' ? {} : { readOnly: true, create: false };
-  return { store: await BarStore.open(path, options), path };
-}
-
 /** Epoch ms as New York wall time, `2025-07-02 10:31 ET`. */
 function marketTime(ms: number | null): string | null {
   return ms === null ? null : `${NY_TIME.format(ms).replace(',', '')} ET`;
@@ -197,23 +182,6 @@ function importStatus(r: ImportReport): string {
   if (r.error !== undefined) return 'refused';
   if (r.inserted > 0 || r.replaced > 0) return 'imported';
   return r.rowsRead > 0 ? 'unchanged' : 'empty';
-}
-
-/** Rows as aligned columns under a header (numbers right-aligned, with thousands separators). */
-export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  const cells = [
-    header,
-    ...rows.map((r) => r.map((c) => (typeof c === 'number' ? c.toLocaleString('en-US') : c))),
-  ];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
-  return cells
-    .map((r) =>
-      r
-        .map((c, i) => (i === 0 ? String(c).padEnd(widths[i] ?? 0) : String(c).padStart(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 const systemStart = define({

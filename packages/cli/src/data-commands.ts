@@ -1,10 +1,12 @@
 import type { Json } from '@sys/core';
 import { type DayQuality, qualityReport } from '@sys/market-data';
 import { NyseCalendar } from '@sys/market-time';
-import { openStore, type SysContext, table } from './commands.js';
+import type { SysContext } from './commands.js';
 import { UsageError } from './errors.js';
+import { table } from './output.js';
 import { param, requiredPositional } from './params.js';
 import { type CommandEntry, commandsFor } from './registry.js';
+import { openStore } from './store.js';
 
 const define = commandsFor<SysContext>();
 

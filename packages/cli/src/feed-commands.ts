@@ -1,9 +1,10 @@
 import { waitFor } from '@sys/core';
 import type { Bar, BarSource } from '@sys/market-data';
-import { openStore, type SysContext } from './commands.js';
+import type { SysContext } from './commands.js';
 import { CancelledError, UsageError } from './errors.js';
 import { param, requiredPositional } from './params.js';
 import { type CommandEntry, commandsFor } from './registry.js';
+import { openStore } from './store.js';
 
 const define = commandsFor<SysContext>();
 
