@@ -1,33 +1,19 @@
 import type { SysServer } from '@sys/server';
+import { JsonPatchCopy, type WireEnvelope } from '@sys/server/testing';
 import { EventSource } from 'eventsource';
 import jsonpatch from 'fast-json-patch';
-
-/** An envelope as a client receives it. */
-export interface WireEnvelope {
-  t: 'snapshot' | 'delta' | 'shutdown' | 'closing';
-  epoch: string;
-  seq?: number;
-  from?: number;
-  to?: number;
-  reason?: string;
-  state?: unknown;
-  ops?: jsonpatch.Operation[];
-}
 
 /**
  * An SSE client of a server (publisher or replica) keeping a copy with fast-json-patch (an applier nobody
  * here wrote); a delta that does not start where the copy is goes to `errors`.
  */
-export class SseCopy {
-  state: unknown = undefined;
-  epoch: string | undefined;
-  seq: number | undefined;
-  readonly received: WireEnvelope[] = [];
+export class SseCopy extends JsonPatchCopy {
   readonly errors: string[] = [];
   readonly es: EventSource;
 
   /** Follows `server`; with `resume`, from that copy's state and position (sent as Last-Event-ID). */
   constructor(server: SysServer, resume?: SseCopy) {
+    super();
     const lastEventId = resume?.position;
     if (resume !== undefined) {
       this.state = resume.state;
@@ -49,24 +35,8 @@ export class SseCopy {
     }
   }
 
-  apply(e: WireEnvelope): void {
-    this.received.push(e);
-    if (e.t === 'snapshot') {
-      this.state = e.state;
-      this.epoch = e.epoch;
-      this.seq = e.seq;
-    } else if (e.t === 'delta') {
-      if (e.epoch !== this.epoch || e.from !== this.seq) {
-        this.errors.push(`delta ${e.epoch}:${e.from}→${e.to} at ${this.position}`);
-        return;
-      }
-      this.state = jsonpatch.applyPatch(this.state, e.ops ?? [], true, false).newDocument;
-      this.seq = e.to;
-    }
-  }
-
-  get position(): string {
-    return `${this.epoch}:${this.seq}`;
+  protected override onGap(detail: string): void {
+    this.errors.push(detail);
   }
 
   close(): void {

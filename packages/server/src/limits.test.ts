@@ -5,8 +5,8 @@ import {
   AUTH,
   expectExact,
   getJson,
+  JsonPatchCopy,
   positionOf,
-  Replica,
   serveSample,
   TOKEN,
   until,
@@ -266,7 +266,7 @@ describe('a client that stops reading', () => {
     expect(metrics).toMatch(/sys_server_backpressure_total\{transport="sse"\} [1-9]/);
     // It reads again: one catch-up from where it was, then it is exact.
     slow.socket.resume();
-    const replica = new Replica();
+    const replica = new JsonPatchCopy();
     let applied = 0;
     await expectExact(
       () => {

@@ -6,8 +6,8 @@ import WebSocket from 'ws';
 import {
   AUTH,
   getJson,
+  JsonPatchCopy,
   positionOf,
-  Replica,
   serveSample,
   TOKEN,
   until,
@@ -22,7 +22,7 @@ afterEach(async () => {
 
 /** An SSE follower through the `eventsource` package, applying every envelope to a replica. */
 function followSse(server: SysServer, query = '', lastEventId?: string) {
-  const replica = new Replica();
+  const replica = new JsonPatchCopy();
   const errors: unknown[] = [];
   const es = new EventSource(`${server.url}/v1/stream${query}`, {
     fetch: (input, init) =>
@@ -50,7 +50,7 @@ function followSse(server: SysServer, query = '', lastEventId?: string) {
 
 /** A WebSocket follower through `ws`. */
 function followWs(server: SysServer, hello: Record<string, unknown>) {
-  const replica = new Replica();
+  const replica = new JsonPatchCopy();
   const errors: unknown[] = [];
   const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/ws`, {
     headers: AUTH,
@@ -264,7 +264,7 @@ describe('following the state over SSE and WebSocket', () => {
     await server.close();
     const { text, wire, encoding } = await decoded;
     expect(encoding).toBe('gzip');
-    const replica = new Replica();
+    const replica = new JsonPatchCopy();
     for (const m of text.matchAll(/^event: (snapshot|delta)\ndata: (.*)$/gm))
       replica.apply(JSON.parse(m[2] as string) as WireEnvelope);
     expect(replica.position).toBe(final.headers.get('etag')?.replaceAll('"', ''));
