@@ -1,7 +1,75 @@
-import type { SysServer } from '@sys/server';
+import { type SysServer, startServer } from '@sys/server';
 import { JsonPatchCopy, type WireEnvelope } from '@sys/server/testing';
+import { SystemManager, sampleConfig } from '@sys/system-manager';
 import { EventSource } from 'eventsource';
 import jsonpatch from 'fast-json-patch';
+import { type PublisherOptions, type ReplicaOptions, startPublishing } from '../src/index.js';
+import { NatsServer } from '../src/testing.js';
+
+/** What a test file undoes after each test, last first (clients, replicas, publishers, then nats-server). */
+export type Cleanup = Array<() => Promise<void> | void>;
+
+/** A real nats-server (`args`: extra flags), disposed of by `cleanup`. */
+export async function natsServer(cleanup: Cleanup, args: readonly string[] = []): Promise<NatsServer> {
+  const s = await NatsServer.start(args);
+  cleanup.push(() => s.dispose());
+  return s;
+}
+
+/** A publisher: the AAPL day's manager (not started), its server, and a publisher of its hub on `run`. */
+export async function publisherOf(
+  cleanup: Cleanup,
+  nats: NatsServer,
+  run: string,
+  options: Partial<PublisherOptions> = {},
+) {
+  const manager = new SystemManager(sampleConfig());
+  const server = await startServer({ manager, port: 0, tickMs: 1 });
+  const owned = await startPublishing({
+    hub: server.hub,
+    run,
+    nats: { url: nats.url },
+    publishTimeoutMs: 500,
+    ...options,
+  });
+  cleanup.push(async () => {
+    await manager.stop().catch(() => undefined);
+    await owned.close(1000);
+    await server.close();
+  });
+  return { manager, server, publisher: owned.publisher };
+}
+
+/** A paused run at the open (09:30, where the sample's bars begin), moved by the test with `minutes`. */
+export async function startPaused(manager: SystemManager): Promise<void> {
+  await manager.start();
+  manager.pause();
+  await manager.step(330);
+}
+
+/** `n` market minutes, one at a time, each sampled by the server as its own position. */
+export async function minutes(manager: SystemManager, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await manager.step(1);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * The options of a replica that keeps a checkpoint file (written every 50 ms) and resyncs fast: the same
+ * in-process (checkpoint.test.ts) and in its own process (replica-process.ts).
+ */
+export function checkpointingReplica(url: string, run: string, checkpointFile: string): ReplicaOptions {
+  return {
+    nats: { url },
+    run,
+    checkpointFile,
+    checkpointEveryMs: 50,
+    resyncDelayMs: 50,
+    snapshotWaitMs: 5000,
+    server: { port: 0 },
+  };
+}
 
 /**
  * An SSE client of a server (publisher or replica) keeping a copy with fast-json-patch (an applier nobody
