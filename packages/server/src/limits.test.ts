@@ -1,8 +1,9 @@
 import { connect } from 'node:net';
 import { SystemManager, sampleConfig } from '@sys/system-manager';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AUTH,
+  cleanupAfterEach,
   expectExact,
   getJson,
   JsonPatchCopy,
@@ -14,10 +15,7 @@ import {
 } from '../test/helpers.js';
 import { type SysServer, startServer } from './index.js';
 
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 
 async function post(server: SysServer, path: string, body: string, headers: Record<string, string> = AUTH) {
   const res = await fetch(server.url + path, {

@@ -1,10 +1,11 @@
 import { get } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import { EventSource } from 'eventsource';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
   AUTH,
+  cleanupAfterEach,
   getJson,
   JsonPatchCopy,
   positionOf,
@@ -15,10 +16,7 @@ import {
 } from '../test/helpers.js';
 import type { SysServer } from './index.js';
 
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 
 /** An SSE follower through the `eventsource` package, applying every envelope to a replica. */
 function followSse(server: SysServer, query = '', lastEventId?: string) {

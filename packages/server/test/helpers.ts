@@ -1,8 +1,21 @@
 import { type SessionConfigInput, SystemManager, sampleConfig } from '@sys/system-manager';
 import jsonpatch from 'fast-json-patch';
+import { afterEach } from 'vitest';
 import { type ServerOptions, type SysServer, startServer } from '../src/index.js';
 
 export { JsonPatchCopy, type WireEnvelope } from '../src/testing.js';
+
+/**
+ * The list of what a test file undoes after each test (servers, clients), run last first by an `afterEach`
+ * this registers.
+ */
+export function cleanupAfterEach(): Array<() => Promise<void> | void> {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+  return cleanup;
+}
 
 export const TOKEN = 'test-token';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
