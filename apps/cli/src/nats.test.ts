@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { samplePath } from '@sys/market-data/samples';
 import { NatsServer } from '@sys/nats/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { requireBuild, SYS, sys, sysEnv } from '../test/sys.js';
+import { requireBuild, type ServedSys, serveSys, sys } from '../test/sys.js';
 
 // `sys serve --publish` and `sys serve --follow` as a user runs them, on a real nats-server (.ci/run installs it).
 const children: ChildProcess[] = [];
@@ -38,25 +38,8 @@ async function serve(args: string[]): Promise<string> {
 }
 
 /** A `sys serve …` child serving: its URL, the process, and what it wrote to stderr so far. */
-function served(args: string[]): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
-  const child = spawn(process.execPath, [SYS, 'serve', '--port', '0', ...args], {
-    env: sysEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /\{"url":"([^"]+)"\}/.exec(out);
-      if (m) resolve({ url: m[1] as string, child, stderr: () => stderr });
-    });
-    child.on('close', () => reject(new Error(`sys serve exited early: ${stderr}`)));
-  });
+function served(args: string[]): Promise<ServedSys> {
+  return serveSys(args, children);
 }
 
 /** Stops a `sys serve` child with SIGTERM and resolves with its exit code. */
@@ -109,19 +92,7 @@ it('sys serve --publish, sys serve --follow and sys nats status', async () => {
   const publisher = await serve(['--publish', natsUrl, '--name', 'cli']);
   const replica = await serve(['--follow', natsUrl, '--name', 'cli']);
   // The bundled day at max speed ends; the replica then answers the publisher's position and state.
-  let last = '';
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const [p, r] = [await state(publisher), await state(replica)];
-    const ended = (p.body as { system_manager?: { state?: string } }).system_manager?.state === 'stopped';
-    if (ended && p.position === r.position) {
-      expect(r.body).toEqual(p.body);
-      break;
-    }
-    last = `publisher ${p.position}, replica ${r.position}`;
-    if (Date.now() > end) throw new Error(`the replica never caught up: ${last}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  await caughtUp(publisher, replica);
   // A replica is read-only.
   const control = await fetch(`${replica}/v1/control/pause`, {
     method: 'POST',

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { applyPatch } from '@sys/diff-tracker';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { jsonLines, requireBuild, SYS, sys, sysEnv } from '../test/sys.js';
+import { jsonLines, requireBuild, SYS, serveSys, sys, sysEnv } from '../test/sys.js';
 
 beforeAll(requireBuild);
 
@@ -11,40 +11,23 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-/** Starts the built `sys serve` on a free port; resolves with its URL and a promise of its exit. */
+/**
+ * Starts the built `sys serve` on a free port with the token; resolves with its URL and a promise of its
+ * exit, with how long after the last signal sent to it (`ms`).
+ */
 async function serve(args: string[]): Promise<{
   url: string;
   child: ChildProcess;
   exited: Promise<{ code: number | null; ms: number; stderr: string }>;
 }> {
-  const child = spawn(process.execPath, [SYS, 'serve', '--port', '0', '--token', TOKEN, ...args], {
-    env: sysEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
+  const { url, child, exited } = await serveSys(['--token', TOKEN, ...args], children);
   let signalledAt = 0;
   const origKill = child.kill.bind(child);
   child.kill = (s?: NodeJS.Signals | number) => {
     signalledAt = Date.now();
     return origKill(s);
   };
-  const exited = new Promise<{ code: number | null; ms: number; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, ms: Date.now() - signalledAt, stderr })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /\{"url":"([^"]+)"\}/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.on('close', () => reject(new Error(`sys serve exited early: ${stderr}`)));
-  });
-  return { url, child, exited };
+  return { url, child, exited: exited.then((e) => ({ ...e, ms: Date.now() - signalledAt })) };
 }
 
 /** An SSE reader over fetch that keeps every event. */

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +53,42 @@ export function sys(
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A running `sys serve`: its URL, the process, its stderr so far, and its exit (code and all of stderr). */
+export interface ServedSys {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly stderr: () => string;
+  readonly exited: Promise<{ code: number | null; stderr: string }>;
+}
+
+/**
+ * Starts the built `sys serve --port 0 …args` and resolves once it prints its `{"url":…}` line; rejects
+ * with its stderr when it exits first. The child goes on `children`, for the test file to end.
+ */
+export function serveSys(args: string[], children: ChildProcess[]): Promise<ServedSys> {
+  const child = spawn(process.execPath, [SYS, 'serve', '--port', '0', ...args], {
+    env: sysEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stderr })),
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /\{"url":"([^"]+)"\}/.exec(out);
+      if (m) resolve({ url: m[1] as string, child, stderr: () => stderr, exited });
+    });
+    child.on('close', () => reject(new Error(`sys serve exited early: ${stderr}`)));
   });
 }
 

@@ -5,34 +5,35 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
-import { type SysServer, startServer } from '@sys/server';
-import { SystemManager, sampleConfig } from '@sys/system-manager';
+import type { SysServer } from '@sys/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stateOf, until } from '../test/helpers.js';
+import {
+  type Cleanup,
+  checkpointingReplica,
+  minutes,
+  natsServer,
+  publisherOf,
+  startPaused,
+  stateOf,
+  until,
+} from '../test/helpers.js';
 import {
   connectNats,
   type FollowerStats,
   type PublisherOptions,
   runNames,
   SNAPSHOT_OBJECT,
-  startPublishing,
   startReplica,
 } from './index.js';
-import { NatsServer } from './testing.js';
+import type { NatsServer } from './testing.js';
 
 // A follower with a checkpoint file resumes from its own position after a restart (a kill included), and
 // falls back to the store's snapshot — saying why — when the file cannot be used.
 
-const cleanup: Array<() => Promise<void> | void> = [];
+const cleanup: Cleanup = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 }, 60_000);
-
-async function natsServer(): Promise<NatsServer> {
-  const s = await NatsServer.start();
-  cleanup.push(() => s.dispose());
-  return s;
-}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sys-nats-checkpoint-'));
@@ -40,47 +41,16 @@ function tempDir(): string {
   return dir;
 }
 
-async function publisherOf(nats: NatsServer, run: string, options: Partial<PublisherOptions> = {}) {
-  const manager = new SystemManager(sampleConfig());
-  const server = await startServer({ manager, port: 0, tickMs: 1 });
-  const owned = await startPublishing({
-    hub: server.hub,
-    run,
-    nats: { url: nats.url },
-    publishTimeoutMs: 500,
-    ...options,
-  });
-  cleanup.push(async () => {
-    await manager.stop().catch(() => undefined);
-    await owned.close(1000);
-    await server.close();
-  });
-  // A paused run at the open, moved by the test one market minute at a time.
-  await manager.start();
-  manager.pause();
-  await manager.step(330);
-  await owned.publisher.flush();
-  return { manager, server, publisher: owned.publisher };
-}
-
-/** `n` market minutes, each sampled by the publisher's server as its own position. */
-async function minutes(manager: SystemManager, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    await manager.step(1);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** A publisher whose run is paused at the open and published so far; the test moves it with `minutes`. */
+async function pausedPublisher(nats: NatsServer, run: string, options: Partial<PublisherOptions> = {}) {
+  const p = await publisherOf(cleanup, nats, run, options);
+  await startPaused(p.manager);
+  await p.publisher.flush();
+  return p;
 }
 
 async function replicaOf(nats: NatsServer, run: string, checkpointFile: string) {
-  const r = await startReplica({
-    nats: { url: nats.url },
-    run,
-    checkpointFile,
-    checkpointEveryMs: 50,
-    resyncDelayMs: 50,
-    snapshotWaitMs: 5000,
-    server: { port: 0 },
-  });
+  const r = await startReplica(checkpointingReplica(nats.url, run, checkpointFile));
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= r.close();
@@ -177,10 +147,10 @@ class ReplicaProcess {
 
 describe('follower checkpoint', () => {
   it('a replica process SIGKILLed mid-run resumes from its checkpoint: no snapshot, ends exact', async () => {
-    const nats = await natsServer();
+    const nats = await natsServer(cleanup);
     // Snapshots only at the start: after the kill the store's snapshot is deleted, so only the checkpoint
     // can bring the replica back.
-    const { manager, server, publisher } = await publisherOf(nats, 'kill', {
+    const { manager, server, publisher } = await pausedPublisher(nats, 'kill', {
       snapshotEverySeq: 1_000_000,
       snapshotEveryMs: 3_600_000,
     });
@@ -253,8 +223,8 @@ describe('follower checkpoint', () => {
   }, 120_000);
 
   it('a checkpoint older than what the stream retains: the snapshot is loaded (not_retained), exact', async () => {
-    const nats = await natsServer();
-    const { manager, server, publisher } = await publisherOf(nats, 'old', { snapshotEverySeq: 5 });
+    const nats = await natsServer(cleanup);
+    const { manager, server, publisher } = await pausedPublisher(nats, 'old', { snapshotEverySeq: 5 });
     await minutes(manager, 10);
     const file = join(tempDir(), 'old.json');
     const a = await replicaOf(nats, 'old', file);
@@ -285,9 +255,9 @@ describe('follower checkpoint', () => {
   }, 90_000);
 
   it('a truncated, garbage, tampered or other run’s checkpoint never crashes the follower: snapshot, exact', async () => {
-    const nats = await natsServer();
-    const pa = await publisherOf(nats, 'runa', { snapshotEverySeq: 5 });
-    const pb = await publisherOf(nats, 'runb', { snapshotEverySeq: 5 });
+    const nats = await natsServer(cleanup);
+    const pa = await pausedPublisher(nats, 'runa', { snapshotEverySeq: 5 });
+    const pb = await pausedPublisher(nats, 'runb', { snapshotEverySeq: 5 });
     await minutes(pa.manager, 15);
     await minutes(pb.manager, 15);
     const dir = tempDir();
@@ -347,8 +317,8 @@ describe('follower checkpoint', () => {
   }, 120_000);
 
   it('the run’s stream deleted and made again since the checkpoint: stream_changed, snapshot, exact', async () => {
-    const nats = await natsServer();
-    const first = await publisherOf(nats, 'remade');
+    const nats = await natsServer(cleanup);
+    const first = await pausedPublisher(nats, 'remade');
     await minutes(first.manager, 10);
     const file = join(tempDir(), 'remade.json');
     const a = await replicaOf(nats, 'remade', file);
@@ -363,7 +333,7 @@ describe('follower checkpoint', () => {
     await jsm.streams.delete(runNames('remade').stream);
 
     // A new publisher of the same run: a new stream, numbered from 1 again, longer than the old one was.
-    const second = await publisherOf(nats, 'remade');
+    const second = await pausedPublisher(nats, 'remade');
     await minutes(second.manager, cp.streamSeq + 10);
     await second.publisher.flush();
     const info = await jsm.streams.info(runNames('remade').stream);
@@ -382,8 +352,8 @@ describe('follower checkpoint', () => {
   }, 60_000);
 
   it('a checkpoint that cannot be written is counted and reported; the replica keeps following', async () => {
-    const nats = await natsServer();
-    const { manager, server } = await publisherOf(nats, 'nodir');
+    const nats = await natsServer(cleanup);
+    const { manager, server } = await pausedPublisher(nats, 'nodir');
     const file = join(tempDir(), 'no', 'such', 'dir', 'cp.json');
     const r = await replicaOf(nats, 'nodir', file);
     await minutes(manager, 20);

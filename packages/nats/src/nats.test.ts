@@ -1,51 +1,25 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { type SysServer, startServer } from '@sys/server';
-import { SystemManager, sampleConfig } from '@sys/system-manager';
+import type { SysServer } from '@sys/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectAllExact, SseCopy, stateOf, until } from '../test/helpers.js';
 import {
-  connectNats,
-  Follower,
-  NatsError,
-  natsStatus,
-  Publisher,
-  type PublisherOptions,
-  runNames,
-  startPublishing,
-  startReplica,
-} from './index.js';
-import { NatsServer } from './testing.js';
+  type Cleanup,
+  expectAllExact,
+  minutes,
+  natsServer,
+  publisherOf,
+  SseCopy,
+  startPaused,
+  stateOf,
+  until,
+} from '../test/helpers.js';
+import { connectNats, Follower, NatsError, natsStatus, Publisher, runNames, startReplica } from './index.js';
+import type { NatsServer } from './testing.js';
 
-const cleanup: Array<() => Promise<void> | void> = [];
+const cleanup: Cleanup = [];
 afterEach(async () => {
   // Cleanups run in reverse: clients, replicas, publishers, then nats-server.
   for (const f of cleanup.splice(0).reverse()) await f();
 }, 60_000);
-
-async function natsServer(args: readonly string[] = []): Promise<NatsServer> {
-  const s = await NatsServer.start(args);
-  cleanup.push(() => s.dispose());
-  return s;
-}
-
-/** A publisher: the AAPL day's manager (not started), its server, and a publisher of its hub. */
-async function publisherOf(nats: NatsServer, run: string, options: Partial<PublisherOptions> = {}) {
-  const manager = new SystemManager(sampleConfig());
-  const server = await startServer({ manager, port: 0, tickMs: 1 });
-  const owned = await startPublishing({
-    hub: server.hub,
-    run,
-    nats: { url: nats.url },
-    publishTimeoutMs: 500,
-    ...options,
-  });
-  cleanup.push(async () => {
-    await manager.stop().catch(() => undefined);
-    await owned.close(1000);
-    await server.close();
-  });
-  return { manager, server, publisher: owned.publisher };
-}
 
 async function replicaOf(nats: NatsServer, run: string) {
   const r = await startReplica({ nats: { url: nats.url }, run, server: { port: 0 }, resyncDelayMs: 50 });
@@ -59,25 +33,10 @@ function copyOf(server: SysServer, resume?: SseCopy): SseCopy {
   return c;
 }
 
-/** A paused run at the open (09:30, where the sample's bars begin), moved by the test with `minutes`. */
-async function startPaused(manager: SystemManager): Promise<void> {
-  await manager.start();
-  manager.pause();
-  await manager.step(330);
-}
-
-/** `n` market minutes, one at a time, each sampled by the server as its own position. */
-async function minutes(manager: SystemManager, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    await manager.step(1);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('publisher → JetStream → replicas', () => {
   it('two replicas serve SSE clients who end equal to the publisher’s GET /v1/state at the same epoch:seq', async () => {
-    const nats = await natsServer();
-    const { manager, server } = await publisherOf(nats, 'day');
+    const nats = await natsServer(cleanup);
+    const { manager, server } = await publisherOf(cleanup, nats, 'day');
     const replicas = [await replicaOf(nats, 'day'), await replicaOf(nats, 'day')];
     const copies = replicas.flatMap((r) => [copyOf(r.server), copyOf(r.server)]);
     const direct = copyOf(server);
@@ -98,8 +57,8 @@ describe('publisher → JetStream → replicas', () => {
   }, 60_000);
 
   it('a client moves from the publisher to a replica and resumes by Last-Event-ID with one delta, no snapshot', async () => {
-    const nats = await natsServer();
-    const { manager, server, publisher } = await publisherOf(nats, 'move');
+    const nats = await natsServer(cleanup);
+    const { manager, server, publisher } = await publisherOf(cleanup, nats, 'move');
     const replica = await replicaOf(nats, 'move');
     await startPaused(manager);
     const first = copyOf(server);
@@ -117,8 +76,8 @@ describe('publisher → JetStream → replicas', () => {
   }, 60_000);
 
   it('a replica started late loads the snapshot, then catches up from the stream', async () => {
-    const nats = await natsServer();
-    const { manager, server, publisher } = await publisherOf(nats, 'late', { snapshotEverySeq: 50 });
+    const nats = await natsServer(cleanup);
+    const { manager, server, publisher } = await publisherOf(cleanup, nats, 'late', { snapshotEverySeq: 50 });
     await startPaused(manager);
     await minutes(manager, 240);
     await publisher.flush();
@@ -135,8 +94,8 @@ describe('publisher → JetStream → replicas', () => {
   }, 60_000);
 
   it('a publish repeated with the same Nats-Msg-Id is stored once', async () => {
-    const nats = await natsServer();
-    const { manager, server, publisher } = await publisherOf(nats, 'dup');
+    const nats = await natsServer(cleanup);
+    const { manager, server, publisher } = await publisherOf(cleanup, nats, 'dup');
     const replica = await replicaOf(nats, 'dup');
     const copy = copyOf(replica.server);
     await startPaused(manager);
@@ -159,8 +118,8 @@ describe('publisher → JetStream → replicas', () => {
   }, 60_000);
 
   it('nats-server restarted mid-run: a short outage loses nothing; a long one is a counted gap and replicas resync exact', async () => {
-    const nats = await natsServer();
-    const { manager, server, publisher } = await publisherOf(nats, 'restart', { outboxMax: 20 });
+    const nats = await natsServer(cleanup);
+    const { manager, server, publisher } = await publisherOf(cleanup, nats, 'restart', { outboxMax: 20 });
     const replica = await replicaOf(nats, 'restart');
     const copy = copyOf(replica.server);
     await startPaused(manager);
@@ -194,8 +153,8 @@ describe('publisher → JetStream → replicas', () => {
   }, 90_000);
 
   it('a publisher restart (a new epoch) moves replicas and their clients to it', async () => {
-    const nats = await natsServer();
-    const a = await publisherOf(nats, 'epoch');
+    const nats = await natsServer(cleanup);
+    const a = await publisherOf(cleanup, nats, 'epoch');
     const replica = await replicaOf(nats, 'epoch');
     const copy = copyOf(replica.server);
     await startPaused(a.manager);
@@ -204,7 +163,7 @@ describe('publisher → JetStream → replicas', () => {
     const oldEpoch = copy.epoch;
     await a.manager.stop();
     await a.publisher.close();
-    const b = await publisherOf(nats, 'epoch');
+    const b = await publisherOf(cleanup, nats, 'epoch');
     await startPaused(b.manager);
     await minutes(b.manager, 45);
     await expectAllExact(b.server, [copy]);
@@ -213,8 +172,8 @@ describe('publisher → JetStream → replicas', () => {
   }, 60_000);
 
   it('a corrupted message is counted, the replica resyncs from the store and ends exact', async () => {
-    const nats = await natsServer();
-    const { manager, server, publisher } = await publisherOf(nats, 'bad', { snapshotEverySeq: 5 });
+    const nats = await natsServer(cleanup);
+    const { manager, server, publisher } = await publisherOf(cleanup, nats, 'bad', { snapshotEverySeq: 5 });
     const replica = await replicaOf(nats, 'bad');
     const copy = copyOf(replica.server);
     await startPaused(manager);
@@ -249,8 +208,8 @@ describe('publisher → JetStream → replicas', () => {
   }, 60_000);
 
   it('sys nats status: the stream, its last seq, the snapshot and each follower’s lag', async () => {
-    const nats = await natsServer();
-    const { manager, server, publisher } = await publisherOf(nats, 'stat', { statusEveryMs: 50 });
+    const nats = await natsServer(cleanup);
+    const { manager, server, publisher } = await publisherOf(cleanup, nats, 'stat', { statusEveryMs: 50 });
     const replica = await startReplica({
       nats: { url: nats.url },
       run: 'stat',
@@ -291,7 +250,7 @@ describe('bad input', () => {
       code: 'NATS_CONNECT',
       message: expect.stringContaining('nats://127.0.0.1:1'),
     });
-    const nats = await natsServer(['--auth', 'right-token']);
+    const nats = await natsServer(cleanup, ['--auth', 'right-token']);
     await expect(connectNats({ url: nats.url, token: 'wrong' })).rejects.toMatchObject({ code: 'NATS_AUTH' });
     await expect(
       connectNats({ url: nats.url, credsFile: '/nonexistent/sys-test.creds' }),
@@ -301,8 +260,8 @@ describe('bad input', () => {
   }, 30_000);
 
   it('following a run that is not there names the runs that are', async () => {
-    const nats = await natsServer();
-    await publisherOf(nats, 'present');
+    const nats = await natsServer(cleanup);
+    await publisherOf(cleanup, nats, 'present');
     const nc = await connectNats({ url: nats.url });
     cleanup.push(() => nc.close());
     await expect(Follower.start({ nc, run: 'absent' })).rejects.toMatchObject({
@@ -311,7 +270,12 @@ describe('bad input', () => {
     });
     expect(() => runNames('a.b')).toThrow(NatsError);
     await expect(
-      Publisher.start({ nc, run: 'x', hub: (await publisherOf(nats, 'y')).server.hub, maxAgeMs: 10 }),
+      Publisher.start({
+        nc,
+        run: 'x',
+        hub: (await publisherOf(cleanup, nats, 'y')).server.hub,
+        maxAgeMs: 10,
+      }),
     ).rejects.toMatchObject({ code: 'NATS_OPTIONS' });
   }, 30_000);
 });

@@ -1,33 +1,87 @@
-import type { SysServer } from '@sys/server';
+import { type SysServer, startServer } from '@sys/server';
+import { JsonPatchCopy, type WireEnvelope } from '@sys/server/testing';
+import { SystemManager, sampleConfig } from '@sys/system-manager';
 import { EventSource } from 'eventsource';
 import jsonpatch from 'fast-json-patch';
+import { type PublisherOptions, type ReplicaOptions, startPublishing } from '../src/index.js';
+import { NatsServer } from '../src/testing.js';
 
-/** An envelope as a client receives it. */
-export interface WireEnvelope {
-  t: 'snapshot' | 'delta' | 'shutdown' | 'closing';
-  epoch: string;
-  seq?: number;
-  from?: number;
-  to?: number;
-  reason?: string;
-  state?: unknown;
-  ops?: jsonpatch.Operation[];
+/** What a test file undoes after each test, last first (clients, replicas, publishers, then nats-server). */
+export type Cleanup = Array<() => Promise<void> | void>;
+
+/** A real nats-server (`args`: extra flags), disposed of by `cleanup`. */
+export async function natsServer(cleanup: Cleanup, args: readonly string[] = []): Promise<NatsServer> {
+  const s = await NatsServer.start(args);
+  cleanup.push(() => s.dispose());
+  return s;
+}
+
+/** A publisher: the AAPL day's manager (not started), its server, and a publisher of its hub on `run`. */
+export async function publisherOf(
+  cleanup: Cleanup,
+  nats: NatsServer,
+  run: string,
+  options: Partial<PublisherOptions> = {},
+) {
+  const manager = new SystemManager(sampleConfig());
+  const server = await startServer({ manager, port: 0, tickMs: 1 });
+  const owned = await startPublishing({
+    hub: server.hub,
+    run,
+    nats: { url: nats.url },
+    publishTimeoutMs: 500,
+    ...options,
+  });
+  cleanup.push(async () => {
+    await manager.stop().catch(() => undefined);
+    await owned.close(1000);
+    await server.close();
+  });
+  return { manager, server, publisher: owned.publisher };
+}
+
+/** A paused run at the open (09:30, where the sample's bars begin), moved by the test with `minutes`. */
+export async function startPaused(manager: SystemManager): Promise<void> {
+  await manager.start();
+  manager.pause();
+  await manager.step(330);
+}
+
+/** `n` market minutes, one at a time, each sampled by the server as its own position. */
+export async function minutes(manager: SystemManager, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await manager.step(1);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * The options of a replica that keeps a checkpoint file (written every 50 ms) and resyncs fast: the same
+ * in-process (checkpoint.test.ts) and in its own process (replica-process.ts).
+ */
+export function checkpointingReplica(url: string, run: string, checkpointFile: string): ReplicaOptions {
+  return {
+    nats: { url },
+    run,
+    checkpointFile,
+    checkpointEveryMs: 50,
+    resyncDelayMs: 50,
+    snapshotWaitMs: 5000,
+    server: { port: 0 },
+  };
 }
 
 /**
  * An SSE client of a server (publisher or replica) keeping a copy with fast-json-patch (an applier nobody
  * here wrote); a delta that does not start where the copy is goes to `errors`.
  */
-export class SseCopy {
-  state: unknown = undefined;
-  epoch: string | undefined;
-  seq: number | undefined;
-  readonly received: WireEnvelope[] = [];
+export class SseCopy extends JsonPatchCopy {
   readonly errors: string[] = [];
   readonly es: EventSource;
 
   /** Follows `server`; with `resume`, from that copy's state and position (sent as Last-Event-ID). */
   constructor(server: SysServer, resume?: SseCopy) {
+    super();
     const lastEventId = resume?.position;
     if (resume !== undefined) {
       this.state = resume.state;
@@ -49,24 +103,8 @@ export class SseCopy {
     }
   }
 
-  apply(e: WireEnvelope): void {
-    this.received.push(e);
-    if (e.t === 'snapshot') {
-      this.state = e.state;
-      this.epoch = e.epoch;
-      this.seq = e.seq;
-    } else if (e.t === 'delta') {
-      if (e.epoch !== this.epoch || e.from !== this.seq) {
-        this.errors.push(`delta ${e.epoch}:${e.from}→${e.to} at ${this.position}`);
-        return;
-      }
-      this.state = jsonpatch.applyPatch(this.state, e.ops ?? [], true, false).newDocument;
-      this.seq = e.to;
-    }
-  }
-
-  get position(): string {
-    return `${this.epoch}:${this.seq}`;
+  protected override onGap(detail: string): void {
+    this.errors.push(detail);
   }
 
   close(): void {

@@ -4,21 +4,14 @@
  * then its stats every 100 ms; SIGTERM closes it cleanly.
  */
 import { startReplica } from '../src/index.js';
+import { checkpointingReplica } from './helpers.js';
 
 const [url, run, checkpointFile] = process.argv.slice(2);
 if (url === undefined || run === undefined || checkpointFile === undefined) {
   process.stderr.write('usage: replica-process.ts NATS_URL RUN CHECKPOINT_FILE\n');
   process.exit(2);
 }
-const replica = await startReplica({
-  nats: { url },
-  run,
-  checkpointFile,
-  checkpointEveryMs: 50,
-  resyncDelayMs: 50,
-  snapshotWaitMs: 5000,
-  server: { port: 0 },
-});
+const replica = await startReplica(checkpointingReplica(url, run, checkpointFile));
 const report = () =>
   process.stdout.write(`${JSON.stringify({ url: replica.server.url, stats: replica.follower.stats() })}\n`);
 report();

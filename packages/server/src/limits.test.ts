@@ -1,12 +1,13 @@
 import { connect } from 'node:net';
 import { SystemManager, sampleConfig } from '@sys/system-manager';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AUTH,
+  cleanupAfterEach,
   expectExact,
   getJson,
+  JsonPatchCopy,
   positionOf,
-  Replica,
   serveSample,
   TOKEN,
   until,
@@ -14,10 +15,7 @@ import {
 } from '../test/helpers.js';
 import { type SysServer, startServer } from './index.js';
 
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 
 async function post(server: SysServer, path: string, body: string, headers: Record<string, string> = AUTH) {
   const res = await fetch(server.url + path, {
@@ -266,7 +264,7 @@ describe('a client that stops reading', () => {
     expect(metrics).toMatch(/sys_server_backpressure_total\{transport="sse"\} [1-9]/);
     // It reads again: one catch-up from where it was, then it is exact.
     slow.socket.resume();
-    const replica = new Replica();
+    const replica = new JsonPatchCopy();
     let applied = 0;
     await expectExact(
       () => {

@@ -1,13 +1,14 @@
 import { get } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import { EventSource } from 'eventsource';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
   AUTH,
+  cleanupAfterEach,
   getJson,
+  JsonPatchCopy,
   positionOf,
-  Replica,
   serveSample,
   TOKEN,
   until,
@@ -15,14 +16,11 @@ import {
 } from '../test/helpers.js';
 import type { SysServer } from './index.js';
 
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupAfterEach();
 
 /** An SSE follower through the `eventsource` package, applying every envelope to a replica. */
 function followSse(server: SysServer, query = '', lastEventId?: string) {
-  const replica = new Replica();
+  const replica = new JsonPatchCopy();
   const errors: unknown[] = [];
   const es = new EventSource(`${server.url}/v1/stream${query}`, {
     fetch: (input, init) =>
@@ -50,7 +48,7 @@ function followSse(server: SysServer, query = '', lastEventId?: string) {
 
 /** A WebSocket follower through `ws`. */
 function followWs(server: SysServer, hello: Record<string, unknown>) {
-  const replica = new Replica();
+  const replica = new JsonPatchCopy();
   const errors: unknown[] = [];
   const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/ws`, {
     headers: AUTH,
@@ -264,7 +262,7 @@ describe('following the state over SSE and WebSocket', () => {
     await server.close();
     const { text, wire, encoding } = await decoded;
     expect(encoding).toBe('gzip');
-    const replica = new Replica();
+    const replica = new JsonPatchCopy();
     for (const m of text.matchAll(/^event: (snapshot|delta)\ndata: (.*)$/gm))
       replica.apply(JSON.parse(m[2] as string) as WireEnvelope);
     expect(replica.position).toBe(final.headers.get('etag')?.replaceAll('"', ''));

@@ -1,6 +1,21 @@
 import { type SessionConfigInput, SystemManager, sampleConfig } from '@sys/system-manager';
 import jsonpatch from 'fast-json-patch';
+import { afterEach } from 'vitest';
 import { type ServerOptions, type SysServer, startServer } from '../src/index.js';
+
+export { JsonPatchCopy, type WireEnvelope } from '../src/testing.js';
+
+/**
+ * The list of what a test file undoes after each test (servers, clients), run last first by an `afterEach`
+ * this registers.
+ */
+export function cleanupAfterEach(): Array<() => Promise<void> | void> {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+  return cleanup;
+}
 
 export const TOKEN = 'test-token';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -28,50 +43,6 @@ export async function getJson(
     headers: res.headers,
     body: text === '' ? undefined : (JSON.parse(text) as unknown),
   };
-}
-
-/** Envelope as sent on the wire. */
-export interface WireEnvelope {
-  t: 'snapshot' | 'delta' | 'shutdown' | 'closing';
-  epoch: string;
-  seq?: number;
-  from?: number;
-  to?: number;
-  reason?: string;
-  state?: unknown;
-  ops?: jsonpatch.Operation[];
-}
-
-/**
- * A copy of the state kept by applying envelopes in order with fast-json-patch (an applier nobody here
- * wrote); throws when a delta does not start where the copy is.
- */
-export class Replica {
-  state: unknown = undefined;
-  epoch: string | undefined;
-  seq: number | undefined;
-  readonly received: WireEnvelope[] = [];
-
-  apply(e: WireEnvelope): void {
-    this.received.push(e);
-    if (e.t === 'snapshot') {
-      this.state = e.state;
-      this.epoch = e.epoch;
-      this.seq = e.seq;
-    } else if (e.t === 'delta') {
-      if (e.epoch !== this.epoch || e.from !== this.seq) {
-        throw new Error(
-          `delta ${e.epoch}:${e.from}→${e.to} does not start at the copy's ${this.epoch}:${this.seq}`,
-        );
-      }
-      this.state = jsonpatch.applyPatch(this.state, e.ops ?? [], true, false).newDocument;
-      this.seq = e.to;
-    }
-  }
-
-  get position(): string {
-    return `${this.epoch}:${this.seq}`;
-  }
 }
 
 /** Polls `check` every 10 ms until it is true, or fails after `timeoutMs` with `what`. */

@@ -64,16 +64,23 @@ async function keysOf(source: SyntheticBarSource, symbols: string[], startDate: 
   return (await collect(source, { symbols, startDate, endDate })).map((b) => `${b.symbol}@${b.startMs}`);
 }
 
+/** The bundled AAPL day (2025-07-02, from its CSV) replayed to the end into fresh session data. */
+async function aaplDay(options: Partial<Omit<BacktestOptions, 'sessionData'>> = {}) {
+  const sessionData = new SessionData();
+  const backtest = await runBacktest({
+    symbols: ['AAPL'],
+    source: new CsvBarSource(samplePath('AAPL_2025-07-02.csv')),
+    startDate: '2025-07-02',
+    endDate: '2025-07-02',
+    sessionData,
+    ...options,
+  });
+  return { sessionData, backtest };
+}
+
 describe('the real AAPL day', () => {
   it('replayed at max gives the reference figures, then market time stays at the close', async () => {
-    const sessionData = new SessionData();
-    const backtest = await runBacktest({
-      symbols: ['AAPL'],
-      source: new CsvBarSource(samplePath('AAPL_2025-07-02.csv')),
-      startDate: '2025-07-02',
-      endDate: '2025-07-02',
-      sessionData,
-    });
+    const { sessionData, backtest } = await aaplDay();
     const json = sessionData.toJson() as Loose;
     const aapl = json.symbols.AAPL;
     const ref = expected.regular_session;
@@ -109,16 +116,7 @@ describe('the real AAPL day', () => {
 
 describe('the real AAPL day with extended hours', () => {
   it('applies pre-market bars apart from the session and loads the day before as history', async () => {
-    const sessionData = new SessionData();
-    const backtest = await runBacktest({
-      symbols: ['AAPL'],
-      source: new CsvBarSource(samplePath('AAPL_2025-07-02.csv')),
-      startDate: '2025-07-02',
-      endDate: '2025-07-02',
-      sessionData,
-      scope: 'extended',
-      historyDays: 1,
-    });
+    const { sessionData, backtest } = await aaplDay({ scope: 'extended', historyDays: 1 });
     const aapl = (sessionData.toJson() as Loose).symbols.AAPL;
     const ref = expected.regular_session;
     expect(aapl.volume).toBe(ref.volume);
