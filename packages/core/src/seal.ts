@@ -126,30 +126,16 @@ export function sealParsed(value: unknown): Json {
     // A small leaf (fewer than SMALL_LEAF primitives) is frozen but not recorded: a walk that meets it
     // again checks a few primitives, while a set entry per bar row costs most of the sealing of a large
     // state and of the GC after it.
+    const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
     let leaf = true;
-    let count: number;
-    if (Array.isArray(value)) {
-      count = value.length;
-      for (let i = 0; i < value.length; i++) {
-        const child: unknown = value[i];
-        if (child !== null && typeof child === 'object') {
-          leaf = false;
-          sealParsed(child);
-        }
-      }
-    } else {
-      const keys = Object.keys(value);
-      count = keys.length;
-      for (let i = 0; i < keys.length; i++) {
-        const child = (value as Record<string, unknown>)[keys[i] as string];
-        if (child !== null && typeof child === 'object') {
-          leaf = false;
-          sealParsed(child);
-        }
+    for (const child of children) {
+      if (child !== null && typeof child === 'object') {
+        leaf = false;
+        sealParsed(child);
       }
     }
     Object.freeze(value);
-    if (!leaf || count >= SMALL_LEAF) sealedNodes.add(value);
+    if (!leaf || children.length >= SMALL_LEAF) sealedNodes.add(value);
   }
   return value as Json;
 }
