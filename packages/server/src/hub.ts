@@ -3,7 +3,7 @@ import { diffJson, type PatchOp, type SnapshotReason } from '@sys/diff-tracker';
 import { HttpError } from './errors.js';
 import { type GzipSegment, gzipSegment } from './gzip.js';
 import { formatPosition, type Position } from './position.js';
-import { projection, type ViewSpec, viewKey } from './view.js';
+import { projection, type ViewSpec, viewKey, whole } from './view.js';
 
 /** Why a snapshot was sent: the change feed's reasons, plus a position no longer retained. */
 export type ServerSnapshotReason = SnapshotReason | 'position_gone';
@@ -63,13 +63,13 @@ interface Entry {
   readonly state: Json;
   /** Bytes the previous entry's state holds that this one does not share: the cost of keeping it. */
   displacedBytes: number;
-  /** The patch from the previous entry's state to this one; kept on the latest entry only. */
-  ops?: readonly PatchOp[] | undefined;
 }
 
 /** The states of one face (plain or debug) at recent positions, bounded by count and by bytes. */
 class FaceLog {
   readonly entries: Entry[] = [];
+  /** The patch from the previous entry's state to the latest one (none for a face's first entry). */
+  latestOps: readonly PatchOp[] | undefined;
   retainedBytes = 0;
   lastUsedMs: number;
 
@@ -98,13 +98,9 @@ class FaceLog {
     return (e[lo] as Entry).state;
   }
 
-  push(entry: Entry, maxPositions: number, maxBytes: number): void {
-    const before = this.latest;
-    if (before !== undefined) {
-      this.retainedBytes += entry.displacedBytes;
-      // Views past the previous entry diff for themselves; its patch (path strings) is not kept.
-      before.ops = undefined;
-    }
+  push(entry: Entry, ops: readonly PatchOp[] | undefined, maxPositions: number, maxBytes: number): void {
+    if (this.entries.length > 0) this.retainedBytes += entry.displacedBytes;
+    this.latestOps = ops;
     this.entries.push(entry);
     while (this.entries.length > 1 && (this.entries.length > maxPositions || this.retainedBytes > maxBytes)) {
       this.entries.shift();
@@ -116,6 +112,7 @@ class FaceLog {
 
   clear(): void {
     this.entries.length = 0;
+    this.latestOps = undefined;
     this.retainedBytes = 0;
   }
 }
@@ -125,8 +122,6 @@ export class View {
   readonly key: string;
   readonly spec: ViewSpec;
   readonly project: (state: Json) => Json;
-  /** Whether the view is its whole face (no symbols, no paths): its projection is the identity. */
-  readonly whole: boolean;
   readonly subscribers = new Set<Subscriber>();
   /** The position at which this view last changed, and its state there. */
   seq = 0;
@@ -143,7 +138,6 @@ export class View {
     this.key = viewKey(spec);
     this.spec = spec;
     this.project = projection(spec);
-    this.whole = spec.symbols === undefined && (spec.paths === undefined || spec.paths[0] === '');
     this.lastUsedMs = nowMs;
   }
 
@@ -272,12 +266,8 @@ export class StateHub {
       if (seq === undefined) this.#seq++;
       for (const c of changed) {
         c.face.push(
-          {
-            seq: this.#seq,
-            state: c.state,
-            displacedBytes: c.displacedBytes,
-            ...(c.ops === undefined ? {} : { ops: c.ops }),
-          },
+          { seq: this.#seq, state: c.state, displacedBytes: c.displacedBytes },
+          c.ops,
           this.#maxPositions,
           this.#maxBytes,
         );
@@ -424,8 +414,8 @@ export class StateHub {
       // pair of states was just diffed in #record.
       const prior = face.entries[face.entries.length - 2];
       ops =
-        view.whole && latest.ops !== undefined && prior?.state === view.state && prior.seq === view.seq
-          ? latest.ops
+        view.project === whole && face.latestOps !== undefined && prior?.state === view.state
+          ? face.latestOps
           : diffJson(view.state, next).ops;
       if (ops.length === 0) return;
     }

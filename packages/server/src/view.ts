@@ -140,9 +140,9 @@ function parsePaths(value: unknown): readonly string[] {
  * immutable, so the same input always gives the same output).
  */
 export function projection(spec: ViewSpec): (state: Json) => Json {
+  if (wholeFace(spec)) return whole;
   const paths = spec.paths?.[0] === '' ? undefined : spec.paths?.map(parsePointer);
   const symbols = spec.symbols;
-  if (paths === undefined && symbols === undefined) return (state) => state;
   const memo = new WeakMap<object, Json>();
   return (state) => {
     if (state === null || typeof state !== 'object') return state;
@@ -153,6 +153,14 @@ export function projection(spec: ViewSpec): (state: Json) => Json {
     memo.set(state, out);
     return out;
   };
+}
+
+/** The projection of a view of its whole face: the state itself. */
+export const whole = (state: Json): Json => state;
+
+/** Whether a spec selects its whole face: no symbols, and no path or the root path. */
+function wholeFace(spec: ViewSpec): boolean {
+  return spec.symbols === undefined && (spec.paths === undefined || spec.paths[0] === '');
 }
 
 function pickSymbols(state: Json, symbols: readonly string[]): Json {
