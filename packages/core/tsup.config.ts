@@ -1,3 +1,4 @@
 import { packageBuild } from '../../tsup.shared.ts';
 
-export default packageBuild();
+// The main entry (pure), and `@sys/core/fs` (file helpers).
+export default packageBuild({ entry: ['src/index.ts', 'src/fs.ts'] });

@@ -1,30 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { lstat, open, realpath, stat } from 'node:fs/promises';
 import { SysError } from '@sys/core';
+import { writeFileAtomic } from '@sys/core/fs';
 
-/**
- * Writes `data` to `file` so that a reader sees the old file or the whole new one, never a part: the data
- * goes to a temporary file in the same directory (same filesystem, so the rename is atomic), is flushed to
- * disk, then renamed over the target. Only for a new path or a regular file: see `writeOutFile`.
- */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
+export { writeFileAtomic };
 
 /** An `--out` path that cannot be written as asked (a directory, a block device, a dangling symlink …). */
 export class OutFileError extends SysError {

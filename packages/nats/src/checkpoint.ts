@@ -1,4 +1,4 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { type Json, sealParsed } from '@sys/core';
 
 /** The `format` a checkpoint file carries; any other is not read. */
@@ -90,26 +90,4 @@ export async function readCheckpoint(
     };
   }
   return { ok: true, checkpoint: c as Checkpoint };
-}
-
-/**
- * Writes `text` to `file` so a reader sees the old file or the new one, never a part: a temp file in the
- * same directory, fsync, rename over `file`.
- */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  // One name, so a temp file left by a killed process is overwritten by the next write, not piled up.
-  const tmp = `${file}.tmp`;
-  let fh: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    fh = await open(tmp, 'w');
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    await rename(tmp, file);
-  } catch (error) {
-    await fh?.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
 }

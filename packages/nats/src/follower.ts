@@ -13,6 +13,7 @@ import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Json, sealParsed } from '@sys/core';
+import { writeFileAtomic } from '@sys/core/fs';
 import { applyPatch, fingerprint } from '@sys/diff-tracker';
 import { type Position, StateHub } from '@sys/server';
 import {
@@ -20,7 +21,6 @@ import {
   type Checkpoint,
   type CheckpointRejection,
   readCheckpoint,
-  writeFileAtomic,
 } from './checkpoint.js';
 import { NatsError } from './errors.js';
 import { type RunNames, runNames, SNAPSHOT_OBJECT } from './names.js';
