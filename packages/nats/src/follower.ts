@@ -12,7 +12,7 @@ import {
 import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type Json, sealParsed } from '@sys/core';
+import { delay, type Json, sealParsed } from '@sys/core';
 import { writeFileAtomic } from '@sys/core/fs';
 import { applyPatch, fingerprint } from '@sys/diff-tracker';
 import { type Position, StateHub } from '@sys/server';
@@ -109,6 +109,8 @@ export class Follower {
   readonly id: string;
   #hub: StateHub | undefined;
   readonly #o: FollowerOptions;
+  /** The fingerprint checks and checkpoints use (default @sys/diff-tracker's). */
+  readonly #fingerprint: (state: Json, previous?: Json) => string;
   readonly #js: JetStreamClient;
   readonly #now: () => number;
   #objects: ObjectStore | undefined;
@@ -143,7 +145,8 @@ export class Follower {
   private constructor(options: FollowerOptions) {
     this.names = runNames(options.run);
     // Envelopes carry `fp` (the server's default): check each against the copy unless told otherwise.
-    this.#o = { ...options, fingerprint: options.fingerprint ?? fingerprint };
+    this.#o = options;
+    this.#fingerprint = options.fingerprint ?? fingerprint;
     this.#js = jetstream(options.nc);
     this.#now = options.now ?? Date.now;
     this.id = (options.id ?? `${hostname()}-${process.pid}`).replace(/[^A-Za-z0-9_-]/g, '_');
@@ -206,7 +209,7 @@ export class Follower {
             `run ${names.run} has no snapshot in ${names.snapshots} after ${options.snapshotWaitMs ?? 30_000} ms; is its publisher running?`,
           );
         }
-        await sleep(100);
+        await delay(100);
         snap = await f.#loadSnapshot();
       }
       f.#adopt(snap);
@@ -215,7 +218,7 @@ export class Follower {
       initial: { epoch: f.#epoch, seq: f.#seq, state: f.#state },
       ...(options.maxPositions === undefined ? {} : { maxPositions: options.maxPositions }),
       ...(options.maxHistoryBytes === undefined ? {} : { maxHistoryBytes: options.maxHistoryBytes }),
-      fingerprint: options.fingerprint ?? fingerprint,
+      fingerprint: f.#fingerprint,
     });
     f.#state = f.#hub.state;
     f.#loop = f.#run();
@@ -236,7 +239,7 @@ export class Follower {
   ): Promise<Checkpoint | undefined> {
     const file = this.#o.checkpointFile;
     if (file === undefined) return undefined;
-    const read = await readCheckpoint(file, this.names.run, this.#o.fingerprint ?? fingerprint);
+    const read = await readCheckpoint(file, this.names.run, this.#fingerprint);
     if (!read.ok) {
       this.#stats.checkpointRejected = read.reason;
       this.#stats.checkpointDetail = read.detail;
@@ -290,7 +293,7 @@ export class Follower {
     if (this.#checkpointTimer !== undefined) clearInterval(this.#checkpointTimer);
     await this.#messages?.close().catch(() => undefined);
     // A JetStream request in flight while NATS is away ends at its own timeout; do not wait for it.
-    await Promise.race([this.#loop, sleep(1000)]);
+    await Promise.race([this.#loop, delay(1000)]);
     await this.#checkpointing;
     await this.#writeCheckpoint();
     await this.#writeStatus();
@@ -310,7 +313,6 @@ export class Follower {
     if (file === undefined || this.#checkpointing !== undefined || this.#hub === undefined) return undefined;
     const at = this.#checkpointKey();
     if (at === this.#checkpointAt) return undefined;
-    const fp = this.#o.fingerprint ?? fingerprint;
     let text: string;
     try {
       const cp: Checkpoint = {
@@ -319,7 +321,7 @@ export class Follower {
         epoch: this.#epoch,
         seq: this.#seq,
         streamSeq: this.#streamSeq,
-        fp: fp(this.#state),
+        fp: this.#fingerprint(this.#state),
         state: this.#state,
       };
       text = JSON.stringify(cp);
@@ -374,7 +376,7 @@ export class Follower {
         await messages.close().catch(() => undefined);
       } catch {
         // NATS away or the consumer lost: try again from where the copy is.
-        if (!this.#closed) await sleep(this.#o.resyncDelayMs ?? 250);
+        if (!this.#closed) await delay(this.#o.resyncDelayMs ?? 250);
       }
     }
   }
@@ -438,8 +440,7 @@ export class Follower {
   }
 
   #fingerprintOk(state: Json, fp: string | undefined, previous?: Json): boolean {
-    const f = this.#o.fingerprint;
-    return f === undefined || fp === undefined || f(state, previous) === fp;
+    return fp === undefined || this.#fingerprint(state, previous) === fp;
   }
 
   #commit(epoch: string, seq: number, state: Json, streamSeq: number): void {
@@ -447,8 +448,15 @@ export class Follower {
     this.#seq = seq;
     this.#streamSeq = streamSeq;
     this.#stats.applied++;
+    this.#pushToHub(epoch, seq, state);
+  }
+
+  /**
+   * Moves the hub to this position and keeps the hub's (sealed) state as the copy when it took it. While
+   * replaying after a resync the hub may be ahead already: it keeps its position until this passes it.
+   */
+  #pushToHub(epoch: string, seq: number, state: Json): void {
     const hub = this.#hub as StateHub;
-    // While replaying after a resync the hub may be ahead already: it keeps its position until this passes it.
     hub.push({ epoch, seq }, state);
     const at = hub.position;
     this.#state = at.epoch === epoch && at.seq === seq ? hub.state : state;
@@ -458,15 +466,12 @@ export class Follower {
     this.#stats.resyncs++;
     let first = true;
     while (!this.#closed) {
-      if (!first) await sleep(this.#o.resyncDelayMs ?? 250);
+      if (!first) await delay(this.#o.resyncDelayMs ?? 250);
       first = false;
       const snap = await this.#loadSnapshot().catch(() => undefined);
       if (snap === undefined || snap.streamSeq < minStreamSeq) continue;
       this.#adopt(snap);
-      const hub = this.#hub as StateHub;
-      hub.push({ epoch: snap.epoch, seq: snap.seq }, snap.state);
-      const at = hub.position;
-      if (at.epoch === snap.epoch && at.seq === snap.seq) this.#state = hub.state;
+      this.#pushToHub(snap.epoch, snap.seq, snap.state);
       return;
     }
   }
@@ -521,7 +526,3 @@ function readEnvelope(data: Uint8Array): Envelope {
 }
 
 const gunzipAsync = promisify(gunzip);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

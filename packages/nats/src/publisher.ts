@@ -10,7 +10,7 @@ import {
 import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Json } from '@sys/core';
+import { delay, type Json } from '@sys/core';
 import type { Prepared, StateHub, View } from '@sys/server';
 import { NatsError } from './errors.js';
 import { type RunNames, runNames, SNAPSHOT_OBJECT } from './names.js';
@@ -213,7 +213,7 @@ export class Publisher {
     const end = this.#now() + timeoutMs;
     while (this.#outbox.length > 0 || this.#gapPending || this.#snapshotting !== undefined) {
       if (this.#now() > end) return false;
-      await sleep(10);
+      await delay(10);
     }
     return true;
   }
@@ -315,7 +315,7 @@ export class Publisher {
         if (item.state !== undefined || text !== item.text) this.#snapshot(item, ack.seq);
       } catch {
         this.#stats.publishErrors++;
-        await sleep(backoffMs);
+        await delay(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 1000);
       }
     }
@@ -383,8 +383,4 @@ function checkLimits(o: PublisherOptions): void {
   if (o.maxAgeMs !== undefined && o.maxAgeMs < 1000) {
     throw new NatsError('NATS_OPTIONS', `maxAgeMs must be at least 1000 (1 s), got ${o.maxAgeMs}`);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

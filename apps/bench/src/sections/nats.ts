@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { Objm } from '@nats-io/obj';
-import { sealParsed } from '@sys/core';
+import { delay, sealParsed } from '@sys/core';
 import { fingerprint } from '@sys/diff-tracker';
 import {
   connectNats,
@@ -89,8 +89,6 @@ const SCAN_EVERY = 10;
  */
 const CATCHUP_CHANGE = 0.01;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Section 13 (issue 17): fan-out beyond one machine. A publisher (`sys serve --publish`) replays synthetic
  * symbols into JetStream; followers (`sys serve --follow`) serve SSE clients with its positions. Measured:
@@ -150,11 +148,11 @@ async function fanOut(url: string, sizes: NatsSizes): Promise<Row[]> {
 
     /** Publisher (and followers') CPU per position over one window; the stamps of its positions. */
     const window = async () => {
-      await sleep(sizes.warmupMs);
+      await delay(sizes.warmupMs);
       await publisher.call('stamps');
       const a = await publisher.call<Usage>('usage');
       const fa = await Promise.all(followers.map((f) => f.call<Usage>('usage')));
-      await sleep(sizes.measureMs);
+      await delay(sizes.measureMs);
       const b = await publisher.call<Usage>('usage');
       const fb = await Promise.all(followers.map((f) => f.call<Usage>('usage')));
       const stamps = await publisher.call<Record<string, number>>('stamps');
@@ -341,6 +339,6 @@ async function until(done: () => boolean, timeoutMs: number): Promise<void> {
   const end = performance.now() + timeoutMs;
   while (!done()) {
     if (performance.now() > end) throw new Error(`bench section 13: not done within ${timeoutMs} ms`);
-    await sleep(2);
+    await delay(2);
   }
 }

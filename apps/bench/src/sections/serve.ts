@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { delay } from '@sys/core';
 import WebSocket from 'ws';
 import { BenchChild, type Usage } from '../child.js';
 import {
@@ -63,8 +64,6 @@ function wsFollower(
 /** One in this many fan-out clients decodes its stream and times each frame's arrival. */
 const SCAN_EVERY = 10;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Section 10 (issue 14): the server's fan-out. One run served to one SSE client, then the same served to
  * many: CPU per position in the server's process, delivery latency from an envelope's creation to each
@@ -87,10 +86,10 @@ export async function runServe(sizes: ServeSizes): Promise<SectionResult> {
       () => new SseProbe(url, '', { gzip: true, scan: false }),
     );
     await Promise.all(idle.map((f) => f.ready));
-    await sleep(200);
+    await delay(200);
     const after = await server.call<Usage>('usage');
     for (const f of idle) f.close();
-    await sleep(300);
+    await delay(300);
     const perClientRss = (after.rssBytes - before.rssBytes) / sizes.clients;
     const perClientHeap = (after.heapBytes - before.heapBytes) / sizes.clients;
     rows.push(
@@ -112,10 +111,10 @@ export async function runServe(sizes: ServeSizes): Promise<SectionResult> {
       const more = extra();
       open.push(...fs, ...more);
       await Promise.all(fs.map((f) => f.ready));
-      await sleep(sizes.warmupMs);
+      await delay(sizes.warmupMs);
       await server.call('stamps');
       const a = await server.call<Usage>('usage');
-      await sleep(sizes.measureMs);
+      await delay(sizes.measureMs);
       const b = await server.call<Usage>('usage');
       const stamps = await server.call<Record<string, number>>('stamps');
       const ticks = Math.max(1, b.seq - a.seq);
