@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
-import { type Json, SysError } from '@sys/core';
+import { isPlainObject, type Json, SysError } from '@sys/core';
 import { fingerprint } from '@sys/diff-tracker';
 import {
   ConfigError,
@@ -19,7 +19,7 @@ import { StateHub } from './hub.js';
 import { ServerMetrics } from './metrics.js';
 import { formatPosition, type Position, parsePosition } from './position.js';
 import { CONTROL_BODIES, STATE_QUERY, STREAM_QUERY } from './schemas.js';
-import { parseViewSpec, type ViewSpec } from './view.js';
+import { parseViewSpec, type ViewSpec, valueAt } from './view.js';
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -490,19 +490,14 @@ export async function startServer(options: ServerOptions): Promise<SysServer> {
 
 /** The symbols a state holds under /session_data/symbols (a fed hub's filters check against them). */
 function symbolsIn(state: Json): string[] {
-  const sd = isObject(state) ? state.session_data : undefined;
-  const symbols = isObject(sd) ? sd.symbols : undefined;
-  return isObject(symbols) ? Object.keys(symbols) : [];
+  const symbols = valueAt(state, ['session_data', 'symbols']);
+  return isPlainObject(symbols) ? Object.keys(symbols) : [];
 }
 
 /** The system's state (`/system_manager/state`) in a fed hub's state, for health. */
 function systemStateIn(state: Json): string {
-  const sm = isObject(state) ? state.system_manager : undefined;
-  return isObject(sm) && typeof sm.state === 'string' ? sm.state : 'unknown';
-}
-
-function isObject(v: Json | undefined): v is { readonly [k: string]: Json } {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
+  const v = valueAt(state, ['system_manager', 'state']);
+  return typeof v === 'string' ? v : 'unknown';
 }
 
 /** Carries out one control call with the manager's own checks (the CLI's). */

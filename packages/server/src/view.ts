@@ -198,7 +198,8 @@ function pickPaths(state: Json, paths: readonly (readonly string[])[]): Json {
   return sealDeep(root);
 }
 
-function valueAt(state: Json, tokens: readonly string[]): Json | undefined {
+/** The value at `tokens` (an RFC 6901 pointer, parsed) under `state`, or undefined when a step is missing. */
+export function valueAt(state: Json, tokens: readonly string[]): Json | undefined {
   let node: Json = state;
   for (const t of tokens) {
     if (!isPlainObject(node) || !Object.hasOwn(node, t)) return undefined;
