@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
-import { GZIP_HEADER, GzipTrailer, gzipSegment } from './gzip.js';
+import { GZIP_HEADER, type GzipSegment, GzipTrailer, gzipSegment } from './gzip.js';
 import type { Prepared, StateHub, Subscriber, View } from './hub.js';
 import type { ServerMetrics } from './metrics.js';
 import type { Position } from './position.js';
@@ -132,7 +132,7 @@ export class SseConnection extends Connection {
       this.#gzip = new GzipTrailer();
       this.#write(GZIP_HEADER);
     }
-    this.#raw('retry: 2000\n\n');
+    this.#raw(RETRY, true);
   }
 
   bufferedBytes(): number {
@@ -149,7 +149,7 @@ export class SseConnection extends Connection {
   }
 
   heartbeat(): void {
-    this.#raw(': hb\n\n');
+    this.#raw(HEARTBEAT, true);
   }
 
   end(message: string): Promise<void> {
@@ -167,13 +167,17 @@ export class SseConnection extends Connection {
     return flushed;
   }
 
-  #raw(text: string): void {
-    const data = Buffer.from(text, 'utf8');
+  /** Writes text outside an envelope; `fixed`: the same for every client (compressed once, shared). */
+  #raw(text: string, fixed = false): void {
     if (this.#gzip === undefined) {
-      this.#write(data);
+      this.#write(Buffer.from(text, 'utf8'));
       return;
     }
-    const segment = gzipSegment(data);
+    let segment = fixed ? fixedSegments.get(text) : undefined;
+    if (segment === undefined) {
+      segment = gzipSegment(Buffer.from(text, 'utf8'));
+      if (fixed) fixedSegments.set(text, segment);
+    }
     if (this.#write(segment.bytes)) this.#gzip.add(segment);
   }
 
@@ -185,6 +189,13 @@ export class SseConnection extends Connection {
     return true;
   }
 }
+
+/** What every SSE stream starts with (the reconnect delay), and its heartbeat comment. */
+const RETRY = 'retry: 2000\n\n';
+const HEARTBEAT = ': hb\n\n';
+
+/** Gzip segments of the fixed texts, made on first use and shared by every gzip client like an envelope's. */
+const fixedSegments = new Map<string, GzipSegment>();
 
 /** A WebSocket client: one text message per envelope (permessage-deflate is negotiated by the socket). */
 export class WsConnection extends Connection {
