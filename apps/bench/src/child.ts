@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { gc } from './harness.js';
 
 /**
  * A bench script in a process of its own (so its CPU and memory are its own), driven over IPC: the child
@@ -73,9 +74,7 @@ export interface Usage {
 
 /** The child side: `usage()` for a `Usage` reply (the serving position from `seq`). */
 export function usage(seq: number): Usage {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  collect?.();
-  collect?.();
+  gc();
   const m = process.memoryUsage();
   const c = process.cpuUsage();
   return { cpuMicros: c.user + c.system, rssBytes: m.rss, heapBytes: m.heapUsed + m.external, seq };

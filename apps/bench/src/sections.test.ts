@@ -196,7 +196,7 @@ describe('bench sections on tiny sizes', () => {
     expect(latency?.samples).toBeGreaterThan(0);
     expect(latency?.median).toBeGreaterThanOrEqual(0);
     // The catch-up follower loaded one snapshot and applied the positions after it (the section throws
-    // otherwise), and its state's size is the JSON of 6 symbols.
+    // otherwise); its row carries the goal.
     expect(s.rows.find((r) => r.name.startsWith('catch-up: follower at the last'))?.goal?.text).toBe('< 1 s');
   }, 90_000);
 });

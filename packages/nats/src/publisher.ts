@@ -330,7 +330,9 @@ export class Publisher {
         const { item: it, streamSeq: at } = this.#nextSnapshot;
         this.#nextSnapshot = undefined;
         const state = it.state ?? this.#view.state;
-        const body = `{"epoch":${JSON.stringify(it.epoch)},"seq":${it.seq},"streamSeq":${at},"state":${JSON.stringify(state)}}`;
+        // The hub keeps the JSON of its view's current state for snapshots: reuse it when it is this state.
+        const text = state === this.#view.state ? this.#hub.stateText(this.#view) : JSON.stringify(state);
+        const body = `{"epoch":${JSON.stringify(it.epoch)},"seq":${it.seq},"streamSeq":${at},"state":${text}}`;
         try {
           // Compressed off the event loop (zlib's thread pool): a large state's JSON shrinks ~10×, which is
           // what a follower then fetches and digests (the object store checks SHA-256 in JavaScript).
