@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import type { SysServer } from '@sys/server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type Cleanup,
   checkpointingReplica,
+  cleanupAfterEach,
   minutes,
   natsServer,
   publisherOf,
@@ -30,10 +30,7 @@ import type { NatsServer } from './testing.js';
 // A follower with a checkpoint file resumes from its own position after a restart (a kill included), and
 // falls back to the store's snapshot — saying why — when the file cannot be used.
 
-const cleanup: Cleanup = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-}, 60_000);
+const cleanup = cleanupAfterEach();
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sys-nats-checkpoint-'));

@@ -1,8 +1,8 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { SysServer } from '@sys/server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type Cleanup,
+  cleanupAfterEach,
   expectAllExact,
   minutes,
   natsServer,
@@ -15,11 +15,7 @@ import {
 import { connectNats, Follower, NatsError, natsStatus, Publisher, runNames, startReplica } from './index.js';
 import type { NatsServer } from './testing.js';
 
-const cleanup: Cleanup = [];
-afterEach(async () => {
-  // Cleanups run in reverse: clients, replicas, publishers, then nats-server.
-  for (const f of cleanup.splice(0).reverse()) await f();
-}, 60_000);
+const cleanup = cleanupAfterEach();
 
 async function replicaOf(nats: NatsServer, run: string) {
   const r = await startReplica({ nats: { url: nats.url }, run, server: { port: 0 }, resyncDelayMs: 50 });

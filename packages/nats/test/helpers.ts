@@ -3,11 +3,21 @@ import { JsonPatchCopy, type WireEnvelope } from '@sys/server/testing';
 import { SystemManager, sampleConfig } from '@sys/system-manager';
 import { EventSource } from 'eventsource';
 import jsonpatch from 'fast-json-patch';
+import { afterEach } from 'vitest';
 import { type PublisherOptions, type ReplicaOptions, startPublishing } from '../src/index.js';
 import { NatsServer } from '../src/testing.js';
 
 /** What a test file undoes after each test, last first (clients, replicas, publishers, then nats-server). */
 export type Cleanup = Array<() => Promise<void> | void>;
+
+/** The file's Cleanup list, run (last first) after each test, with time for servers to stop. */
+export function cleanupAfterEach(): Cleanup {
+  const cleanup: Cleanup = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  }, 60_000);
+  return cleanup;
+}
 
 /** A real nats-server (`args`: extra flags), disposed of by `cleanup`. */
 export async function natsServer(cleanup: Cleanup, args: readonly string[] = []): Promise<NatsServer> {
