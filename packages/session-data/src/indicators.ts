@@ -101,8 +101,7 @@ class Entry {
 
   /** A new trading day: session-anchored indicators start afresh, today's series is empty. */
   newDay(): void {
-    if (this.indicator.name === 'vwap_bands') this.epoch++;
-    this.indicator.newSession();
+    if (this.indicator.newSession()) this.epoch++;
     this.rowJson = [];
     this.dataJson.invalidate();
     this.tableJson.invalidate();
@@ -252,8 +251,7 @@ export class SymbolIndicators {
   historyDay(openMs: number): void {
     for (const e of this.#entries) {
       if (e.indicator.lastStartMs >= openMs) continue;
-      if (e.indicator.name === 'vwap_bands') e.epoch++;
-      e.indicator.newSession();
+      if (e.indicator.newSession()) e.epoch++;
     }
   }
 
