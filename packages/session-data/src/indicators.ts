@@ -188,7 +188,6 @@ export class SymbolIndicators {
   feed(
     index: number,
     startMs: number,
-    _open: number,
     high: number,
     low: number,
     close: number,
