@@ -11,17 +11,13 @@ import {
 } from '@sys/indicators';
 import { formatNyTime } from '@sys/market-time';
 import { IndicatorDeclarationError } from './errors.js';
-import type { Interval } from './symbol-session.js';
+import { INTERVAL_MINUTES, INTERVALS, type Interval } from './intervals.js';
 import type { IndicatorRowJson, IndicatorSeriesJson, IndicatorStateJson, IndicatorsJson } from './wire.js';
 
 /** An indicator declared for a symbol: the indicator's spec and the interval of the bars that feed it. */
 export interface SessionIndicatorSpec extends IndicatorSpec {
   readonly interval: Interval;
 }
-
-const INTERVAL_INDEX: Readonly<Record<Interval, number>> = { '1m': 0, '5m': 1, '15m': 2, '30m': 3, '1h': 4 };
-/** Minutes of each interval, by its index. */
-const INTERVAL_MINUTES: readonly number[] = [1, 5, 15, 30, 60];
 
 /** The key of a declared indicator on the wire: the indicator's key and the interval, `ema_20_5m`. */
 export function sessionIndicatorKey(spec: SessionIndicatorSpec): string {
@@ -64,7 +60,7 @@ class Entry {
     const resolved = resolveIndicatorSpec(spec);
     this.key = `${resolved.key}_${spec.interval}`;
     this.interval = spec.interval;
-    this.index = INTERVAL_INDEX[spec.interval];
+    this.index = INTERVALS.indexOf(spec.interval);
     this.indicator = createIndicator(resolved);
     this.columns = sealJson(['timestamp', ...this.indicator.outputs]) as readonly string[];
   }

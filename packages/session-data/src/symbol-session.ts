@@ -12,6 +12,7 @@ import { BarTable } from './bar-table.js';
 import { DerivedSeries } from './derived.js';
 import { SessionDayError } from './errors.js';
 import { type SessionIndicatorSpec, SymbolIndicators } from './indicators.js';
+import { DERIVED_INTERVALS, INTERVALS, type Interval } from './intervals.js';
 import type {
   BarColumnsJson,
   BarCountsJson,
@@ -26,18 +27,6 @@ import type {
   SymbolJson,
   SymbolPerformanceJson,
 } from './wire.js';
-
-/** A bar interval shown on the wire. */
-export type Interval = '1m' | '5m' | '15m' | '30m' | '1h';
-/** Every interval, shortest first. */
-export const INTERVALS: readonly Interval[] = Object.freeze(['1m', '5m', '15m', '30m', '1h']);
-/** The derived intervals and their length in minutes. */
-export const DERIVED_INTERVALS: readonly (readonly [Interval, number])[] = Object.freeze([
-  ['5m', 5],
-  ['15m', 15],
-  ['30m', 30],
-  ['1h', 60],
-]);
 
 const BAR_COLUMNS = sealJson(['timestamp', 'open', 'high', 'low', 'close', 'volume']) as BarColumnsJson;
 const DERIVED_COLUMNS = sealJson([
