@@ -222,7 +222,6 @@ class Client implements StateClient {
     if (this.#connections++ > 0) this.#counters.reconnects++;
     // Each connection reports through handlers bound to it: a late callback of a replaced one is ignored.
     const handlers = {
-      onOpen: () => {},
       onText: (text: string) => {
         if (this.#connection === connection) this.#onText(text);
       },

@@ -1,4 +1,4 @@
-import { describeNonJsonPrimitive, isPlainObject, type Json, JsonValueError } from '@sys/core';
+import { isPlainObject, type Json, sealParsed } from '@sys/core';
 import { applyPatch, fingerprint } from '@sys/diff-tracker';
 
 /** Why the client dropped its position and asked for a snapshot. */
@@ -69,12 +69,8 @@ export class Replica {
     const envelope = checkEnvelope(raw);
     if (typeof envelope === 'string') return { kind: 'resync', reason: 'bad_envelope', detail: envelope };
     if (envelope.t === 'snapshot') {
-      let next: Json;
-      try {
-        next = freezeNew(envelope.state, '/state');
-      } catch (e) {
-        return { kind: 'resync', reason: 'bad_envelope', detail: message(e) };
-      }
+      // Parsed JSON the replica now owns: sealed in place (frozen, no copy), so deltas keep untouched nodes.
+      const next = sealParsed(envelope.state);
       const mismatch = checkFingerprint(next, envelope.fp, undefined);
       if (mismatch !== undefined) return mismatch;
       this.#state = next;
@@ -149,29 +145,6 @@ function checkEnvelope(raw: unknown): WireEnvelope | string {
     return raw as WireEnvelope;
   }
   return `unknown envelope type ${JSON.stringify(e.t)}`;
-}
-
-/**
- * Freezes, in place, every node of `value` that is not frozen yet, checking it is JSON on the way; returns
- * it. A frozen node is a node of the copy (deep-frozen when it was added), so the walk costs only what an
- * envelope brought: the new values and the containers applyPatch copied on their paths. In place, because
- * those nodes are the client's own (parsed from the wire, or made by applyPatch): no second copy.
- */
-function freezeNew(value: unknown, pointer: string): Json {
-  if (value === null || typeof value !== 'object') {
-    const bad = describeNonJsonPrimitive(value);
-    if (bad !== null) throw new JsonValueError(pointer, bad);
-    return value as Json;
-  }
-  if (Object.isFrozen(value)) return value as Json;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) freezeNew(value[i], pointer);
-  } else if (isPlainObject(value)) {
-    for (const key in value) freezeNew(value[key], pointer);
-  } else {
-    throw new JsonValueError(pointer, 'not a JSON object or array');
-  }
-  return Object.freeze(value) as Json;
 }
 
 function isSeq(v: unknown): v is number {

@@ -30,8 +30,6 @@ export type FetchLike = typeof globalThis.fetch;
 
 /** What a transport reports to the client. */
 export interface TransportHandlers {
-  /** The server accepted the request (HTTP 200, WebSocket open). */
-  onOpen(): void;
   /** One envelope's JSON text. */
   onText(text: string): void;
   /** An envelope built here (poll's complete-state GET), and the bytes its body took. */
@@ -136,9 +134,6 @@ function connectEventSource(
   const onData = (event: { data?: unknown }) => {
     if (!closed && typeof event.data === 'string') handlers.onText(event.data);
   };
-  es.addEventListener('open', () => {
-    if (!closed) handlers.onOpen();
-  });
   for (const type of ['snapshot', 'delta', 'message']) es.addEventListener(type, onData);
   es.addEventListener('error', () => {
     // EventSource would reconnect by itself from its last id; the client owns reconnects (it may need a
@@ -168,7 +163,6 @@ export const connectSseFetch: Connect = (config, position, handlers) => {
     });
     if (!res.ok) throw await responseError(`GET ${url.pathname}`, res);
     if (res.body === null) throw new ConnectionLostError(url.pathname, 'the response has no body');
-    handlers.onOpen();
     const parser = new SseParser((event) => {
       if (!closed) handlers.onText(event.data);
     });
@@ -223,7 +217,6 @@ export const connectWs: Connect = (config, position, handlers) => {
     if (config.symbols !== undefined) first.symbols = config.symbols;
     if (config.paths !== undefined) first.paths = config.paths;
     ws.send(JSON.stringify(first));
-    handlers.onOpen();
   };
   ws.onmessage = (event) => {
     if (closed) return;
@@ -261,7 +254,6 @@ export const connectPoll: Connect = (config, position, handlers) => {
   let closed = false;
   const fetchFn = requireFetch(config);
   const run = async () => {
-    let opened = false;
     while (!closed) {
       const since = position();
       const url =
@@ -272,10 +264,6 @@ export const connectPoll: Connect = (config, position, handlers) => {
       if (!res.ok) throw await responseError(`GET ${url.pathname}`, res);
       const text = await res.text();
       if (closed) return;
-      if (!opened) {
-        opened = true;
-        handlers.onOpen();
-      }
       if (since !== undefined) {
         handlers.onText(text);
         continue;
@@ -283,7 +271,7 @@ export const connectPoll: Connect = (config, position, handlers) => {
       // The complete state: its position and fingerprint come in headers; it becomes a snapshot.
       const at = res.headers.get('sys-position') ?? res.headers.get('etag')?.replace(/^(W\/)?"|"$/g, '');
       const colon = at?.lastIndexOf(':') ?? -1;
-      if (at === undefined || at === null || colon < 1) {
+      if (at === undefined || colon < 1) {
         throw new ServerResponseError(
           `GET ${url.pathname}`,
           res.status,

@@ -10,7 +10,7 @@ import {
   type TransportKind,
   type WebSocketConstructor,
 } from '../src/index.js';
-import { type Fault, FeedServer } from './feed-server.js';
+import { FeedServer } from './feed-server.js';
 
 type Sym = { close: number; volume: number; bars: readonly (readonly number[])[] };
 type State = { clock: number; symbols: Readonly<Record<string, Sym>> };
@@ -128,36 +128,6 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     expect(checks).toEqual([]);
     const snapshots = Object.values(client.counters.snapshots).reduce((a, b) => a + b, 0);
     expect(snapshots).toBe(1);
-  });
-
-  const faults: [Fault, (c: StateClient['counters']) => void][] = [
-    [
-      'corrupt',
-      (c) => {
-        expect(c.fingerprintMismatches).toBe(1);
-        expect(c.resyncs.fingerprint_mismatch).toBe(1);
-      },
-    ],
-    ['cut', (c) => expect(c.reconnects).toBeGreaterThanOrEqual(1)],
-    ['duplicate', (c) => expect(c.duplicates).toBeGreaterThanOrEqual(1)],
-    ['reorder', (c) => expect(c.resyncs.gap + c.duplicates).toBeGreaterThanOrEqual(1)],
-  ];
-  it.each(faults)('a %s envelope ends in an exact copy and is counted', async (fault, counted) => {
-    const { server, client, checks } = await start(transport);
-    await waitFor('the first snapshot', inSync(server, client));
-    let s = server.state as unknown as State;
-    s = tick(s, 2);
-    server.faults.push(fault);
-    server.publish(s);
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 30));
-      s = tick(s, 2);
-      server.publish(s);
-    }
-    await waitFor(`an exact copy after ${fault}`, inSync(server, client));
-    expect(checks).toEqual([]);
-    counted(client.counters);
-    expect(client.counters.listenerErrors).toBe(0);
   });
 });
 

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { jsonEqual } from '@sys/core';
 import type { SysServer } from '@sys/server';
+import { sampleConfig } from '@sys/system-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StateChange, StateClient, TransportKind } from '../src/index.js';
 import { client, FACES, serveDay, startPaused, stateOf, until } from './live.js';
@@ -10,6 +13,19 @@ afterEach(async () => {
 });
 
 const TRANSPORTS: TransportKind[] = ['sse', 'ws', 'poll'];
+
+/**
+ * The day's regular-session volume from the bundled reference figures (samples/expected/, beside the CSV
+ * the sample config replays; the client's tests may not import @sys/market-data for its samplePath).
+ */
+function referenceVolume(): number {
+  const source = sampleConfig().source;
+  const csv = source.type === 'csv' ? source.paths[0] : undefined;
+  if (csv === undefined) throw new Error('the sample config replays no CSV');
+  const file = join(dirname(csv), 'expected', 'AAPL_2025-07-02.json');
+  const expected = JSON.parse(readFileSync(file, 'utf8')) as { regular_session: { volume: number } };
+  return expected.regular_session.volume;
+}
 
 interface Follower {
   transport: TransportKind;
@@ -60,7 +76,7 @@ describe('against a real sys server, a whole AAPL day', () => {
     // The reference day's volume, read from the copy of the filtered follower over each transport.
     for (const f of followers.filter((x) => x.face.name === 'filtered')) {
       const s = f.client.getState() as { session_data: { symbols: { AAPL: { volume: number } } } };
-      expect(s.session_data.symbols.AAPL.volume).toBe(59584161);
+      expect(s.session_data.symbols.AAPL.volume).toBe(referenceVolume());
     }
     for (const f of followers) {
       const what = `${f.transport} ${f.face.name}`;

@@ -1,6 +1,6 @@
 // A small server of the v1 wire contract for the client's tests: the state of a producer the test ticks,
-// served over SSE, WebSocket and long poll on 127.0.0.1, with faults the test can inject into what it
-// sends. It keeps every state by seq, so any position resumes with one delta (diffJson from the state at
+// served over SSE, WebSocket and long poll on 127.0.0.1. (Faults are tested through a real server and a
+// damaging proxy in faults.test.ts.) It keeps every state by seq, so any position resumes with one delta (diffJson from the state at
 // that position), and computes `fp` with the same fingerprint as @sys/diff-tracker's ChangeFeed.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,22 +8,9 @@ import { type Json, sealJson } from '@sys/core';
 import { diffJson, fingerprint } from '@sys/diff-tracker';
 import { WebSocketServer } from 'ws';
 
-/** A fault applied to the next envelope sent on any connection. */
-export type Fault =
-  /** Send it twice. */
-  | 'duplicate'
-  /** Change the value of its first op that has one, keep its `fp`. */
-  | 'corrupt'
-  /** Hold it and send it after the next one. */
-  | 'reorder'
-  /** Write half of it, then cut the connection (SSE, WS) or the response (poll). */
-  | 'cut';
-
 interface Sink {
   seq: number;
-  send(text: string, fault: Fault | undefined): void;
-  /** An envelope held by a `reorder` fault, sent after the next one. */
-  held: string | undefined;
+  send(text: string): void;
 }
 
 /** The test's producer and server. */
@@ -34,10 +21,7 @@ export class FeedServer {
   readonly #states = new Map<number, Json>();
   readonly #sinks = new Set<Sink>();
   readonly #waiters = new Set<() => void>();
-  readonly faults: Fault[] = [];
   #seq = 0;
-  /** Envelopes written (the faults' extra copies included). */
-  sent = 0;
 
   constructor(initial: Json, epoch = 'e1') {
     this.epoch = epoch;
@@ -56,19 +40,7 @@ export class FeedServer {
           ws.close(1008);
           return;
         }
-        const sink: Sink = {
-          seq: 0,
-          held: undefined,
-          send: (text, fault) => {
-            if (fault === 'cut') {
-              // A WebSocket message is whole or absent: the cut loses it and the connection.
-              ws.terminate();
-              this.#sinks.delete(sink);
-              return;
-            }
-            ws.send(text);
-          },
-        };
+        const sink: Sink = { seq: 0, send: (text) => ws.send(text) };
         this.#attach(sink, since);
         ws.on('close', () => this.#sinks.delete(sink));
       });
@@ -150,24 +122,7 @@ export class FeedServer {
   #write(sink: Sink, envelope: Json): void {
     const e = envelope as { seq?: number; to?: number };
     sink.seq = e.to ?? e.seq ?? sink.seq;
-    const fault = this.faults.shift();
-    let text = JSON.stringify(envelope);
-    this.sent++;
-    if (fault === 'corrupt') text = JSON.stringify(corrupt(envelope));
-    if (fault === 'reorder') {
-      sink.held = text;
-      return;
-    }
-    sink.send(text, fault);
-    if (fault === 'duplicate') {
-      this.sent++;
-      sink.send(text, undefined);
-    }
-    if (sink.held !== undefined) {
-      const held = sink.held;
-      sink.held = undefined;
-      sink.send(held, undefined);
-    }
+    sink.send(JSON.stringify(envelope));
   }
 
   #route(req: IncomingMessage, res: ServerResponse): void {
@@ -190,18 +145,9 @@ export class FeedServer {
     const since = url.searchParams.get('since') ?? req.headers['last-event-id'];
     const sink: Sink = {
       seq: 0,
-      held: undefined,
-      send: (text, fault) => {
+      send: (text) => {
         const e = JSON.parse(text) as { t: string; epoch: string; seq?: number; to?: number };
-        const frame = `event: ${e.t}\nid: ${e.epoch}:${e.to ?? e.seq}\ndata: ${text}\n\n`;
-        if (fault === 'cut') {
-          res.write(frame.slice(0, Math.floor(frame.length / 2)));
-          this.#sinks.delete(sink);
-          // Let the half frame reach the client, then cut the socket under it.
-          setTimeout(() => res.socket?.destroy(), 20);
-          return;
-        }
-        res.write(frame);
+        res.write(`event: ${e.t}\nid: ${e.epoch}:${e.to ?? e.seq}\ndata: ${text}\n\n`);
       },
     };
     req.on('close', () => this.#sinks.delete(sink));
@@ -242,39 +188,9 @@ export class FeedServer {
       ops: [],
       fp: fingerprint(this.state),
     };
-    const sink: Sink = {
-      seq: 0,
-      held: undefined,
-      send: (text, fault) => {
-        if (fault === 'cut') {
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(text.length) });
-          res.write(text.slice(0, Math.floor(text.length / 2)));
-          setTimeout(() => res.socket?.destroy(), 20);
-          return;
-        }
-        if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/json' });
-        // A poll answer is one envelope: a duplicate or a held one goes to the next request instead.
-        if (res.writableEnded) this.#pollQueue.push(text);
-        else res.end(text);
-      },
-    };
-    const queued = this.#pollQueue.shift();
-    if (queued !== undefined) {
-      this.sent++;
-      sink.send(queued, undefined);
-      return;
-    }
-    this.#write(sink, envelope);
-    if (sink.held !== undefined) this.#pollQueue.push(sink.held);
-    if (!res.writableEnded && !res.headersSent) {
-      // A reorder fault held the only envelope of this answer: the client gets the next one first.
-      const next = this.envelopeFrom(since) ?? envelope;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(next));
-    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(envelope));
   }
-
-  readonly #pollQueue: string[] = [];
 }
 
 function parsePosition(p: string | undefined | null): { epoch: string; seq: number } | undefined {
@@ -282,17 +198,4 @@ function parsePosition(p: string | undefined | null): { epoch: string; seq: numb
   const i = p.lastIndexOf(':');
   if (i < 1) return undefined;
   return { epoch: p.slice(0, i), seq: Number(p.slice(i + 1)) };
-}
-
-/** The envelope with the value of its first op that has one changed (fp left as it was). */
-function corrupt(envelope: Json): Json {
-  const e = envelope as { t: string; ops?: { value?: Json }[]; state?: Json };
-  if (e.t !== 'delta' || e.ops === undefined) return envelope;
-  let done = false;
-  const ops = e.ops.map((op) => {
-    if (done || !('value' in op)) return op;
-    done = true;
-    return { ...op, value: typeof op.value === 'number' ? op.value + 1 : 'corrupted' };
-  });
-  return { ...(envelope as object), ops } as Json;
 }

@@ -202,12 +202,7 @@ export class ChangeFeed {
 
     let result: FeedRead | undefined;
     if (reason === undefined) {
-      const from = c.snapshot as Json;
-      let catchup = face.memo.get(from);
-      if (catchup === undefined) {
-        catchup = this.#catchup(face, c.seq, from, measureJson(from, state, !face.lastLarger));
-        face.memo.set(from, catchup);
-      }
+      const catchup = this.#memoCatchup(face, c.seq, c.snapshot as Json, state);
       if (catchup.larger) {
         reason = 'delta_larger';
       } else {
@@ -347,12 +342,17 @@ export class ChangeFeed {
     const from = c.snapshot;
     const state = face.state;
     if (from === undefined || state === undefined || from === state) return 0;
+    return this.#memoCatchup(face, c.seq, from, state).displacedBytes;
+  }
+
+  /** The catch-up from a snapshot (at `fromSeq`) to `state`, the face's latest: memoized, made on a miss. */
+  #memoCatchup(face: Face, fromSeq: number, from: Json, state: Json): Catchup {
     let catchup = face.memo.get(from);
     if (catchup === undefined) {
-      catchup = this.#catchup(face, c.seq, from, measureJson(from, state, !face.lastLarger));
+      catchup = this.#catchup(face, fromSeq, from, measureJson(from, state, !face.lastLarger));
       face.memo.set(from, catchup);
     }
-    return catchup.displacedBytes;
+    return catchup;
   }
 
   /**

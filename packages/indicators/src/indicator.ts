@@ -107,8 +107,10 @@ export abstract class Indicator {
     this.out = state.subarray(at + STATE_OUT, at + STATE_OUT + this.out.length);
   }
 
-  /** A new trading session starts: only session-anchored indicators (VWAP bands) react. */
-  newSession(): void {}
+  /** A new trading session starts; true when the indicator started afresh (session-anchored: VWAP bands). */
+  newSession(): boolean {
+    return false;
+  }
 
   /** Back to the state before the first bar. */
   reset(): void {

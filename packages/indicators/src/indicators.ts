@@ -627,10 +627,11 @@ export class VwapBands extends Indicator {
     this.state[VW_SHIFT] = Number.NaN;
   }
 
-  override newSession(): void {
+  override newSession(): boolean {
     this.clear();
     this.state[this.at + READY] = 0;
     this.out.fill(Number.NaN);
+    return true;
   }
 
   protected clear(): void {

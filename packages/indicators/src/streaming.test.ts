@@ -110,7 +110,9 @@ describe('values and JSON', () => {
     const v = createIndicator({ name: 'vwap_bands', k: 1 });
     v.update({ startMs: 0, open: 10, high: 12, low: 9, close: 9, volume: 100 });
     expect(v.value).toEqual({ vwap: 10, upper: 10, lower: 10 });
-    v.newSession();
+    // It says it started afresh; an indicator not anchored to the session says it did not.
+    expect(v.newSession()).toBe(true);
+    expect(createIndicator({ name: 'macd' }).newSession()).toBe(false);
     expect(v.ready).toBe(false);
     v.update({ startMs: 86_400_000, open: 20, high: 21, low: 20, close: 20.5, volume: 0 });
     expect(v.ready).toBe(false);

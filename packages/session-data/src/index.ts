@@ -6,15 +6,9 @@ export {
   UnknownSymbolError,
 } from './errors.js';
 export { type SessionIndicatorSpec, sessionIndicatorKey } from './indicators.js';
+export { DERIVED_INTERVALS, INTERVALS, type Interval } from './intervals.js';
 export { SessionData, type SessionDataOptions, type SessionFields } from './session-data.js';
-export {
-  DERIVED_INTERVALS,
-  type Gap,
-  INTERVALS,
-  type Interval,
-  SymbolSessionData,
-  type SymbolSessionOptions,
-} from './symbol-session.js';
+export { type Gap, SymbolSessionData, type SymbolSessionOptions } from './symbol-session.js';
 export type {
   BarColumnsJson,
   BarCountsJson,

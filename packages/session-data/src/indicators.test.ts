@@ -285,9 +285,9 @@ describe('SymbolIndicators, packed in one state array', () => {
     const bars = regular.slice(0, 40);
     const rows: (number | null)[][][] = specs.map(() => []);
     bars.forEach((b, i) => {
-      packed.feed(0, b.startMs, b.open, b.high, b.low, b.close, b.volume, true);
+      packed.feed(0, b.startMs, b.high, b.low, b.close, b.volume, true);
       // The 5m indicator is fed every 5th bar as its own interval, to show intervals are kept apart.
-      if (i % 5 === 4) packed.feed(1, b.startMs, b.open, b.high, b.low, b.close, b.volume, true);
+      if (i % 5 === 4) packed.feed(1, b.startMs, b.high, b.low, b.close, b.volume, true);
       specs.forEach((s, k) => {
         const ind = alone[k];
         if (ind === undefined || (s.interval === '5m' && i % 5 !== 4)) return;

@@ -11,17 +11,13 @@ import {
 } from '@sys/indicators';
 import { formatNyTime } from '@sys/market-time';
 import { IndicatorDeclarationError } from './errors.js';
-import type { Interval } from './symbol-session.js';
+import { INTERVAL_MINUTES, INTERVALS, type Interval } from './intervals.js';
 import type { IndicatorRowJson, IndicatorSeriesJson, IndicatorStateJson, IndicatorsJson } from './wire.js';
 
 /** An indicator declared for a symbol: the indicator's spec and the interval of the bars that feed it. */
 export interface SessionIndicatorSpec extends IndicatorSpec {
   readonly interval: Interval;
 }
-
-const INTERVAL_INDEX: Readonly<Record<Interval, number>> = { '1m': 0, '5m': 1, '15m': 2, '30m': 3, '1h': 4 };
-/** Minutes of each interval, by its index. */
-const INTERVAL_MINUTES: readonly number[] = [1, 5, 15, 30, 60];
 
 /** The key of a declared indicator on the wire: the indicator's key and the interval, `ema_20_5m`. */
 export function sessionIndicatorKey(spec: SessionIndicatorSpec): string {
@@ -64,7 +60,7 @@ class Entry {
     const resolved = resolveIndicatorSpec(spec);
     this.key = `${resolved.key}_${spec.interval}`;
     this.interval = spec.interval;
-    this.index = INTERVAL_INDEX[spec.interval];
+    this.index = INTERVALS.indexOf(spec.interval);
     this.indicator = createIndicator(resolved);
     this.columns = sealJson(['timestamp', ...this.indicator.outputs]) as readonly string[];
   }
@@ -101,8 +97,7 @@ class Entry {
 
   /** A new trading day: session-anchored indicators start afresh, today's series is empty. */
   newDay(): void {
-    if (this.indicator.name === 'vwap_bands') this.epoch++;
-    this.indicator.newSession();
+    if (this.indicator.newSession()) this.epoch++;
     this.rowJson = [];
     this.dataJson.invalidate();
     this.tableJson.invalidate();
@@ -189,7 +184,6 @@ export class SymbolIndicators {
   feed(
     index: number,
     startMs: number,
-    _open: number,
     high: number,
     low: number,
     close: number,
@@ -252,8 +246,7 @@ export class SymbolIndicators {
   historyDay(openMs: number): void {
     for (const e of this.#entries) {
       if (e.indicator.lastStartMs >= openMs) continue;
-      if (e.indicator.name === 'vwap_bands') e.epoch++;
-      e.indicator.newSession();
+      if (e.indicator.newSession()) e.epoch++;
     }
   }
 

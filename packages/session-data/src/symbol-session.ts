@@ -12,6 +12,7 @@ import { BarTable } from './bar-table.js';
 import { DerivedSeries } from './derived.js';
 import { SessionDayError } from './errors.js';
 import { type SessionIndicatorSpec, SymbolIndicators } from './indicators.js';
+import { DERIVED_INTERVALS, INTERVALS, type Interval } from './intervals.js';
 import type {
   BarColumnsJson,
   BarCountsJson,
@@ -26,18 +27,6 @@ import type {
   SymbolJson,
   SymbolPerformanceJson,
 } from './wire.js';
-
-/** A bar interval shown on the wire. */
-export type Interval = '1m' | '5m' | '15m' | '30m' | '1h';
-/** Every interval, shortest first. */
-export const INTERVALS: readonly Interval[] = Object.freeze(['1m', '5m', '15m', '30m', '1h']);
-/** The derived intervals and their length in minutes. */
-export const DERIVED_INTERVALS: readonly (readonly [Interval, number])[] = Object.freeze([
-  ['5m', 5],
-  ['15m', 15],
-  ['30m', 30],
-  ['1h', 60],
-]);
 
 const BAR_COLUMNS = sealJson(['timestamp', 'open', 'high', 'low', 'close', 'volume']) as BarColumnsJson;
 const DERIVED_COLUMNS = sealJson([
@@ -389,12 +378,11 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
     const r = this.#regular;
     const n = r.length;
     if (ind.feeds(0)) {
-      const { open, high, low, close, volume } = r;
+      const { high, low, close, volume } = r;
       for (let i = this.#fedMinutes; i < n; i++) {
         ind.feed(
           0,
           r.timeAt(i),
-          open[i] as number,
           high[i] as number,
           low[i] as number,
           close[i] as number,
@@ -415,7 +403,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
       if (ind.feeds(i + 1)) {
         for (; k < d.length; k++) {
           const b = d.bar(k);
-          ind.feed(i + 1, b[0], b[1], b[2], b[3], b[4], b[5], true);
+          ind.feed(i + 1, b[0], b[2], b[3], b[4], b[5], true);
         }
       }
       this.#fedDerived[i] = d.length;
@@ -589,12 +577,11 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
   /** Feeds one history day's regular bars, 1m and derived (all finished at its close), to the indicators. */
   #warmUp(ind: SymbolIndicators, w: SessionWindow, table: BarTable, series: readonly DerivedSeries[]): void {
     ind.historyDay(w.regularOpenMs);
-    const { times, open, high, low, close, volume } = table;
+    const { times, high, low, close, volume } = table;
     for (let i = 0; i < table.length; i++) {
       ind.feed(
         0,
         times[i] as number,
-        open[i] as number,
         high[i] as number,
         low[i] as number,
         close[i] as number,
@@ -606,7 +593,7 @@ export class SymbolSessionData implements Serializable<SymbolJson> {
       if (!ind.feeds(i + 1)) return;
       for (let k = 0; k < s.length; k++) {
         const b = s.bar(k);
-        ind.feed(i + 1, b[0], b[1], b[2], b[3], b[4], b[5], false);
+        ind.feed(i + 1, b[0], b[2], b[3], b[4], b[5], false);
       }
     });
   }
