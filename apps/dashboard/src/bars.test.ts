@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { samplePath } from '@sys/market-data/samples';
 import { describe, expect, it } from 'vitest';
 import { barsOf, bucketTime, type ChartBar, chartTime, secondsOfDay, VwapLine } from './bars.js';
 
-const sample = (name: string) =>
-  fileURLToPath(new URL(`../../../packages/market-data/samples/${name}`, import.meta.url));
-
 /** The sample's regular-session minutes (09:30–15:59 New York = 13:30–19:59 UTC on 2025-07-02, EDT). */
 function regularBars(): ChartBar[] {
-  const lines = readFileSync(sample('AAPL_2025-07-02.csv'), 'utf8').trim().split('\n').slice(1);
+  const lines = readFileSync(samplePath('AAPL_2025-07-02.csv'), 'utf8').trim().split('\n').slice(1);
   const rows: unknown[][] = [];
   for (const line of lines) {
     const [ts, open, high, low, close, volume] = line.split(',');
@@ -61,7 +58,7 @@ describe('bars for the chart', () => {
   });
 
   it('draws a VWAP line whose last point is the sample’s reference VWAP, one point per bucket', () => {
-    const expected = JSON.parse(readFileSync(sample('expected/AAPL_2025-07-02.json'), 'utf8')) as {
+    const expected = JSON.parse(readFileSync(samplePath('expected/AAPL_2025-07-02.json'), 'utf8')) as {
       regular_session: { bars_1m: number; vwap_typical_price: number };
       derived_bars_regular_session: { '5m': { data: unknown[] } };
     };
