@@ -9,7 +9,7 @@ import {
   nyMidnightMs,
   type SessionWindow,
 } from '@sys/market-time';
-import { SessionData } from '@sys/session-data';
+import { SessionData, type SessionIndicatorSpec } from '@sys/session-data';
 
 /** A full (not early-close) trading day; every section's synthetic data is of this day. */
 export const BENCH_DATE: IsoDate = '2025-07-07';
@@ -47,6 +47,46 @@ export function syntheticDay(count: number, calendar = new NyseCalendar()): Synt
     (bySymbol[index.get(bar.symbol) as number] as Bar[]).push(bar);
   }
   return { window, calendar, symbols, bySymbol, all };
+}
+
+/** One market minute's bars across all symbols, and the end of that minute (when the engine applies them). */
+export interface MinuteBatch {
+  readonly bars: readonly Bar[];
+  readonly endMs: number;
+}
+
+/** The day's bars cut into market minutes, in time order (how the replay loop releases them). */
+export function minuteBatches(day: SyntheticDay): MinuteBatch[] {
+  const out: MinuteBatch[] = [];
+  let cur: Bar[] = [];
+  let t = Number.NaN;
+  for (const bar of day.all) {
+    if (bar.startMs !== t && cur.length > 0) {
+      out.push({ bars: cur, endMs: t + MINUTE_MS });
+      cur = [];
+    }
+    t = bar.startMs;
+    cur.push(bar);
+  }
+  if (cur.length > 0) out.push({ bars: cur, endMs: t + MINUTE_MS });
+  return out;
+}
+
+/** A SessionData over the day's symbols, its day started, with `indicators` on every symbol. */
+export function newSession(day: SyntheticDay, indicators: readonly SessionIndicatorSpec[] = []): SessionData {
+  const sd = new SessionData({ calendar: day.calendar, indicators });
+  for (const s of day.symbols) sd.addSymbol(s);
+  sd.startDay(day.window);
+  return sd;
+}
+
+/** The engine's own path (what the replay loop does at each minute's end): ingest, fold, move market time. */
+export function feedByMinute(sd: SessionData, minutes: readonly MinuteBatch[]): void {
+  for (const m of minutes) {
+    sd.ingestMany(m.bars);
+    sd.foldDerived();
+    sd.advanceTo(m.endMs);
+  }
 }
 
 /** Options of a TickingState. */

@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { samplePath } from '@sys/market-data/samples';
 import { describe, expect, it } from 'vitest';
-import { barOfRow, bucketTime, type ChartBar, chartTime, secondsOfDay, VwapLine } from './bars.js';
-
-const sample = (name: string) =>
-  fileURLToPath(new URL(`../../../packages/market-data/samples/${name}`, import.meta.url));
+import { barsOf, bucketTime, type ChartBar, chartTime, secondsOfDay, VwapLine } from './bars.js';
 
 /** The sample's regular-session minutes (09:30–15:59 New York = 13:30–19:59 UTC on 2025-07-02, EDT). */
 function regularBars(): ChartBar[] {
-  const lines = readFileSync(sample('AAPL_2025-07-02.csv'), 'utf8').trim().split('\n').slice(1);
-  const bars: ChartBar[] = [];
+  const lines = readFileSync(samplePath('AAPL_2025-07-02.csv'), 'utf8').trim().split('\n').slice(1);
+  const rows: unknown[][] = [];
   for (const line of lines) {
     const [ts, open, high, low, close, volume] = line.split(',');
     const m = /^2025-07-02T(\d{2}):(\d{2}):00Z$/.exec(ts ?? '');
@@ -18,14 +15,10 @@ function regularBars(): ChartBar[] {
     if (utcMinutes < 13 * 60 + 30 || utcMinutes >= 20 * 60) continue;
     const ny = utcMinutes - 4 * 60;
     const label = `${String(Math.floor(ny / 60)).padStart(2, '0')}:${String(ny % 60).padStart(2, '0')}:00`;
-    const bar = barOfRow(
-      ['timestamp', 'open', 'high', 'low', 'close', 'volume'],
-      [label, Number(open), Number(high), Number(low), Number(close), Number(volume)],
-      '2025-07-02',
-    );
-    if (bar !== null) bars.push(bar);
+    rows.push([label, Number(open), Number(high), Number(low), Number(close), Number(volume)]);
   }
-  return bars;
+  const columns = ['timestamp', 'open', 'high', 'low', 'close', 'volume'];
+  return barsOf({ columns, rows, forming: null }, '2025-07-02');
 }
 
 describe('bars for the chart', () => {
@@ -33,6 +26,27 @@ describe('bars for the chart', () => {
     expect(secondsOfDay('09:30:00')).toBe(34_200);
     expect(secondsOfDay('9:30')).toBeNull();
     expect(chartTime('2025-07-02', '09:30:00')).toBe(Date.UTC(2025, 6, 2, 9, 30) / 1000);
+  });
+
+  it("reads a table's rows from an index on by its columns, leaving out a row that is not a bar", () => {
+    const columns = ['close', 'timestamp', 'open', 'low', 'high'];
+    const rows = [
+      [10, '09:30:00', 9, 8, 11],
+      [12, '09:31:00', 10, 9, 13],
+      [null, '09:32:00', 12, 11, 12],
+      [14, '09:33:00', 12, 12, 15],
+    ];
+    const table = { columns, rows, forming: null };
+    const t = (label: string) => chartTime('2025-07-02', label);
+    expect(barsOf(table, '2025-07-02').map((b) => b.time)).toEqual([
+      t('09:30:00'),
+      t('09:31:00'),
+      t('09:33:00'),
+    ]);
+    expect(barsOf(table, '2025-07-02', 1)).toEqual([
+      { time: t('09:31:00'), open: 10, high: 13, low: 9, close: 12, volume: 0 },
+      { time: t('09:33:00'), open: 12, high: 15, low: 12, close: 14, volume: 0 },
+    ]);
   });
 
   it('puts a minute in the bucket anchored at 09:30 that holds it', () => {
@@ -44,7 +58,7 @@ describe('bars for the chart', () => {
   });
 
   it('draws a VWAP line whose last point is the sample’s reference VWAP, one point per bucket', () => {
-    const expected = JSON.parse(readFileSync(sample('expected/AAPL_2025-07-02.json'), 'utf8')) as {
+    const expected = JSON.parse(readFileSync(samplePath('expected/AAPL_2025-07-02.json'), 'utf8')) as {
       regular_session: { bars_1m: number; vwap_typical_price: number };
       derived_bars_regular_session: { '5m': { data: unknown[] } };
     };

@@ -60,6 +60,16 @@ export interface BarTable {
   readonly forming: unknown;
 }
 
+/** The bars of `table`'s rows from index `from` on; a row that does not read as a bar is left out. */
+export function barsOf(table: BarTable, date: string, from = 0): ChartBar[] {
+  const out: ChartBar[] = [];
+  for (let i = from; i < table.rows.length; i++) {
+    const bar = barOfRow(table.columns, table.rows[i], date);
+    if (bar !== null) out.push(bar);
+  }
+  return out;
+}
+
 /** The table of `interval` in a symbol's `current_bars`, or undefined (no debug face, or not yet). */
 export function barTable(symbol: unknown, interval: Interval): BarTable | undefined {
   const table = obj(obj(obj(symbol)?.current_bars)?.[interval]);

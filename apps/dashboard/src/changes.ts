@@ -1,4 +1,5 @@
-import { at, obj, step } from './json.js';
+import { appendPointer } from '@sys/core';
+import { at, obj } from './json.js';
 
 /** One envelope as the changes panel lists it. */
 interface ChangeEntry {
@@ -136,7 +137,7 @@ function renderJson(value: unknown, pointer: string, changed: ReadonlySet<string
         const key = keys[i] ?? '';
         walk(
           o[key],
-          `${path}${step(key)}`,
+          appendPointer(path, key),
           `${JSON.stringify(key)}: `,
           depth + 1,
           i < keys.length - 1 ? ',' : '',

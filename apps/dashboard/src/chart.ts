@@ -9,7 +9,7 @@ import {
   LineSeries,
   type UTCTimestamp,
 } from 'lightweight-charts';
-import { barOfRow, barTable, type ChartBar, type Interval, VwapLine } from './bars.js';
+import { type BarTable, barOfRow, barsOf, barTable, type ChartBar, type Interval, VwapLine } from './bars.js';
 import { obj, str } from './json.js';
 
 const UP = '#26a269';
@@ -141,21 +141,14 @@ export class ChartView {
       this.#redraw(symbolName, interval, date, table, oneMinute);
       return;
     }
-    for (let i = this.#rowsDrawn; i < table.rows.length; i++) {
-      const bar = barOfRow(table.columns, table.rows[i], date);
-      if (bar === null) continue;
+    for (const bar of barsOf(table, date, this.#rowsDrawn)) {
       this.#candles.update(candle(bar, false));
       this.#volume.update(volumeBar(bar, false));
     }
     if (table.rows.length > this.#rowsDrawn) this.#formingTime = undefined;
     this.#rowsDrawn = table.rows.length;
     this.#table = table.rows;
-    const newMinutes: ChartBar[] = [];
-    for (let i = this.#vwapLine.taken; i < oneMinute.rows.length; i++) {
-      const bar = barOfRow(oneMinute.columns, oneMinute.rows[i], date);
-      if (bar !== null) newMinutes.push(bar);
-    }
-    for (const point of this.#vwapLine.take(newMinutes))
+    for (const point of this.#vwapLine.take(barsOf(oneMinute, date, this.#vwapLine.taken)))
       this.#vwap.update({ time: point.time as UTCTimestamp, value: point.value });
     if (!this.#drawForming(table, date)) this.#redraw(symbolName, interval, date, table, oneMinute);
   }
@@ -179,11 +172,7 @@ export class ChartView {
     this.#table = table.rows;
     this.#rowsDrawn = table.rows.length;
     this.#formingTime = undefined;
-    const bars: ChartBar[] = [];
-    for (const row of table.rows) {
-      const bar = barOfRow(table.columns, row, date);
-      if (bar !== null) bars.push(bar);
-    }
+    const bars = barsOf(table, date);
     const candles = bars.map((b) => candle(b, false));
     const volumes = bars.map((b) => volumeBar(b, false));
     const forming = table.forming === null ? null : barOfRow(table.columns, table.forming, date);
@@ -195,13 +184,10 @@ export class ChartView {
     this.#candles.setData(candles);
     this.#volume.setData(volumes);
     this.#vwapLine = new VwapLine(interval);
-    const minutes: ChartBar[] = [];
-    for (const row of oneMinute.rows) {
-      const bar = barOfRow(oneMinute.columns, row, date);
-      if (bar !== null) minutes.push(bar);
-    }
     this.#vwap.setData(
-      this.#vwapLine.take(minutes).map((p) => ({ time: p.time as UTCTimestamp, value: p.value })),
+      this.#vwapLine
+        .take(barsOf(oneMinute, date))
+        .map((p) => ({ time: p.time as UTCTimestamp, value: p.value })),
     );
     this.onMessage(bars.length === 0 && forming === null ? `${symbolName}: no regular-session bars yet` : '');
   }
@@ -216,5 +202,3 @@ export class ChartView {
     this.#vwapLine = new VwapLine(this.#interval);
   }
 }
-
-type BarTable = NonNullable<ReturnType<typeof barTable>>;

@@ -1,11 +1,11 @@
+import { isPlainObject, PointerError, parsePointer } from '@sys/core';
+
 /** A JSON object as the state holds it (read-only: the client's copy is frozen). */
 export type JsonObject = { readonly [key: string]: unknown };
 
 /** The value as an object, or undefined when it is not a plain JSON object. */
 export function obj(value: unknown): JsonObject | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as JsonObject)
-    : undefined;
+  return isPlainObject(value) ? value : undefined;
 }
 
 /** The value as a finite number, or null. */
@@ -23,13 +23,17 @@ export function arr(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-/** Walks `value` by an RFC 6901 pointer; undefined when a step is missing. */
+/** Walks `value` by an RFC 6901 pointer; undefined when a step is missing or the pointer is malformed. */
 export function at(value: unknown, pointer: string): unknown {
-  if (pointer === '') return value;
-  if (!pointer.startsWith('/')) return undefined;
+  let tokens: string[];
+  try {
+    tokens = parsePointer(pointer);
+  } catch (error) {
+    if (error instanceof PointerError) return undefined;
+    throw error;
+  }
   let current: unknown = value;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+  for (const key of tokens) {
     if (Array.isArray(current)) current = current[Number(key)];
     else {
       const o = obj(current);
@@ -38,9 +42,4 @@ export function at(value: unknown, pointer: string): unknown {
     }
   }
   return current;
-}
-
-/** One pointer step for `key`, escaped as RFC 6901 says. */
-export function step(key: string): string {
-  return `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
 }

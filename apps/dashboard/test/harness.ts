@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { samplePath } from '@sys/market-data/samples';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** The built `sys` binary: the tests run `sys serve` as a user does (the root `pnpm test` builds first). */
@@ -179,8 +180,5 @@ export function aaplExpected(): {
   regular_session: { bars_1m: number; volume: number; high: number; low: number; vwap_typical_price: number };
   derived_bars_regular_session: { '5m': { data: unknown[] } };
 } {
-  const file = fileURLToPath(
-    new URL('../../../packages/market-data/samples/expected/AAPL_2025-07-02.json', import.meta.url),
-  );
-  return JSON.parse(readFileSync(file, 'utf8'));
+  return JSON.parse(readFileSync(samplePath('expected/AAPL_2025-07-02.json'), 'utf8'));
 }

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { BarStore } from '@sys/market-data/duckdb';
 import { ndjsonBatches, tcpChunks } from '@sys/market-data/live';
-import { NyseCalendar } from '@sys/market-time';
+import { MINUTE_MS, NyseCalendar } from '@sys/market-time';
 import { SessionData } from '@sys/session-data';
 import { LiveRun } from '@sys/threads';
+import { REGULAR_MINUTES } from '../data.js';
 import {
   atLeast,
   atMost,
@@ -50,8 +51,8 @@ const DAY = '2025-07-02';
 /** One regular day of NDJSON bars, minute by minute, every symbol each minute (made outside the timing). */
 function ndjsonDay(symbols: number, openMs: number): Buffer {
   const parts: string[] = [];
-  for (let m = 0; m < 390; m++) {
-    const t = openMs + m * 60_000;
+  for (let m = 0; m < REGULAR_MINUTES; m++) {
+    const t = openMs + m * MINUTE_MS;
     for (let s = 0; s < symbols; s++) {
       const p = 100 + ((s * 7 + m) % 50) / 10;
       parts.push(
@@ -92,6 +93,28 @@ async function peakRssGrowth<T>(fn: () => Promise<T>): Promise<{ value: T; peakB
   }
 }
 
+/** NDJSON `chunks` through a LiveRun into a new SessionData to the end: bars applied, lines malformed. */
+async function liveDay(
+  chunks: AsyncIterable<Buffer>,
+  source: string,
+  symbols: readonly string[],
+  calendar: NyseCalendar,
+): Promise<{ applied: number; malformed: number }> {
+  const sessionData = new SessionData({ calendar });
+  const status = { source, lines: 0, bars: 0, malformed: 0, lastMalformed: null };
+  const run = new LiveRun({
+    symbols,
+    sessionData,
+    calendar,
+    feed: ndjsonBatches(chunks, status),
+    followFeed: true,
+    daemon: true,
+  });
+  run.start();
+  await run.join();
+  return { applied: run.progress().barsApplied, malformed: status.malformed };
+}
+
 /** Section 12: the data path at both ends — live NDJSON over TCP into session state, and store → Parquet. */
 export async function runDataPath(sizes: DataPathSizes): Promise<SectionResult> {
   const calendar = new NyseCalendar();
@@ -99,25 +122,12 @@ export async function runDataPath(sizes: DataPathSizes): Promise<SectionResult> 
   if (w === null) throw new Error(`${DAY} is a trading day`);
   const symbols = Array.from({ length: sizes.tcpSymbols }, (_, i) => `S${i}`);
   const data = ndjsonDay(sizes.tcpSymbols, w.regularOpenMs);
-  const bars = sizes.tcpSymbols * 390;
+  const bars = sizes.tcpSymbols * REGULAR_MINUTES;
   const { server, port } = await serveOnce(data);
-  let applied = 0;
   const tcp = await measureAsync(
     async () => {
-      const sessionData = new SessionData({ calendar });
-      const status = { source: 'tcp', lines: 0, bars: 0, malformed: 0, lastMalformed: null };
-      const run = new LiveRun({
-        symbols,
-        sessionData,
-        calendar,
-        feed: ndjsonBatches(tcpChunks('127.0.0.1', port), status),
-        followFeed: true,
-        daemon: true,
-      });
-      run.start();
-      await run.join();
-      applied = run.progress().barsApplied;
-      if (status.malformed > 0 || applied !== bars) throw new Error(`applied ${applied} of ${bars} bars`);
+      const { applied, malformed } = await liveDay(tcpChunks('127.0.0.1', port), 'tcp', symbols, calendar);
+      if (malformed > 0 || applied !== bars) throw new Error(`applied ${applied} of ${bars} bars`);
     },
     { samples: sizes.tcpSamples, warmup: 1 },
   );
@@ -126,18 +136,7 @@ export async function runDataPath(sizes: DataPathSizes): Promise<SectionResult> 
   // The same lines without a socket: the parse + apply ceiling the TCP row is compared with.
   const local = await measureAsync(
     async () => {
-      const sessionData = new SessionData({ calendar });
-      const status = { source: 'mem', lines: 0, bars: 0, malformed: 0, lastMalformed: null };
-      const run = new LiveRun({
-        symbols,
-        sessionData,
-        calendar,
-        feed: ndjsonBatches(chunksOf(data), status),
-        followFeed: true,
-        daemon: true,
-      });
-      run.start();
-      await run.join();
+      await liveDay(chunksOf(data), 'mem', symbols, calendar);
     },
     { samples: sizes.tcpSamples, warmup: 1 },
   );

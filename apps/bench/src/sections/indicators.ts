@@ -6,10 +6,8 @@ import {
   STATE_COUNT,
   STATE_LAST_START_MS,
 } from '@sys/indicators';
-import type { Bar } from '@sys/market-data';
 import { MINUTE_MS } from '@sys/market-time';
-import { SessionData, type SessionIndicatorSpec } from '@sys/session-data';
-import { type SyntheticDay, syntheticDay } from '../data.js';
+import { feedByMinute, minuteBatches, newSession, syntheticDay } from '../data.js';
 import {
   atLeast,
   atMost,
@@ -60,23 +58,6 @@ const TEN: readonly IndicatorSpec[] = [
 /** Every indicator of the package, once, for the per-update figure. */
 const ALL: readonly IndicatorSpec[] = [...TEN, { name: 'obv' }, { name: 'donchian', period: 20 }];
 
-function minuteBatches(day: SyntheticDay): { bars: Bar[]; endMs: number }[] {
-  const out: { bars: Bar[]; endMs: number }[] = [];
-  for (const bar of day.all) {
-    const last = out[out.length - 1];
-    if (last !== undefined && last.endMs === bar.startMs + MINUTE_MS) last.bars.push(bar);
-    else out.push({ bars: [bar], endMs: bar.startMs + MINUTE_MS });
-  }
-  return out;
-}
-
-function session(day: SyntheticDay, indicators: readonly SessionIndicatorSpec[]): SessionData {
-  const sd = new SessionData({ calendar: day.calendar, indicators });
-  for (const s of day.symbols) sd.addSymbol(s);
-  sd.startDay(day.window);
-  return sd;
-}
-
 /** Section 8: the engine's per-minute ingest with 10 indicators per symbol against none, and one update's cost. */
 export async function runIndicators(sizes: IndicatorSizes): Promise<SectionResult> {
   const day = syntheticDay(sizes.symbols);
@@ -85,19 +66,13 @@ export async function runIndicators(sizes: IndicatorSizes): Promise<SectionResul
   const rows: Row[] = [];
   const count = `${sizes.symbols.toLocaleString('en-US')} symbols`;
   const none = `${count}, per-minute ingest · no indicators (baseline)`;
-  let sd = session(day, []);
-  const feed = (): void => {
-    for (const m of minutes) {
-      sd.ingestMany(m.bars);
-      sd.foldDerived();
-      sd.advanceTo(m.endMs);
-    }
-  };
+  let sd = newSession(day);
+  const feed = (): void => feedByMinute(sd, minutes);
   const rate = (ms: number) => (total / ms) * 1000;
   const tNone = measure(none, feed, {
     ...sizes.timing,
     beforeEach: () => {
-      sd = session(day, []);
+      sd = newSession(day);
     },
   });
   rows.push(
@@ -111,7 +86,7 @@ export async function runIndicators(sizes: IndicatorSizes): Promise<SectionResul
     const t = measure(name, feed, {
       ...sizes.timing,
       beforeEach: () => {
-        sd = session(day, specs);
+        sd = newSession(day, specs);
       },
     });
     const r = rate(t.median);

@@ -1,7 +1,7 @@
 import type { Bar } from '@sys/market-data';
-import { MINUTE_MS, type SessionWindow } from '@sys/market-time';
-import { SessionData } from '@sys/session-data';
-import { type SyntheticDay, syntheticDay } from '../data.js';
+import type { SessionWindow } from '@sys/market-time';
+import type { SessionData } from '@sys/session-data';
+import { feedByMinute, minuteBatches, newSession, type SyntheticDay, syntheticDay } from '../data.js';
 import {
   atLeast,
   atMost,
@@ -134,44 +134,6 @@ class NaiveSession {
   }
   foldDerived(): void {
     for (const s of this.symbols.values()) if (s.dirty) s.recompute(this.window.regularOpenMs);
-  }
-}
-
-/** One market minute's bars across all symbols, and the end of that minute (when the engine applies them). */
-interface MinuteBatch {
-  readonly bars: readonly Bar[];
-  readonly endMs: number;
-}
-
-function minuteBatches(day: SyntheticDay): MinuteBatch[] {
-  const out: MinuteBatch[] = [];
-  let cur: Bar[] = [];
-  let t = Number.NaN;
-  for (const bar of day.all) {
-    if (bar.startMs !== t && cur.length > 0) {
-      out.push({ bars: cur, endMs: t + MINUTE_MS });
-      cur = [];
-    }
-    t = bar.startMs;
-    cur.push(bar);
-  }
-  if (cur.length > 0) out.push({ bars: cur, endMs: t + MINUTE_MS });
-  return out;
-}
-
-function newSession(day: SyntheticDay): SessionData {
-  const sd = new SessionData({ calendar: day.calendar });
-  for (const s of day.symbols) sd.addSymbol(s);
-  sd.startDay(day.window);
-  return sd;
-}
-
-/** The engine's own path (what the replay loop does at each minute's end): ingest, fold, move market time. */
-function feedByMinute(sd: SessionData, minutes: readonly MinuteBatch[]): void {
-  for (const m of minutes) {
-    sd.ingestMany(m.bars);
-    sd.foldDerived();
-    sd.advanceTo(m.endMs);
   }
 }
 
