@@ -341,13 +341,8 @@ export function parseServeConfig(
   }
   const parsed = follow.safeParse(input.follow);
   if (!parsed.success) {
-    for (const i of parsed.error.issues) {
-      const at = pathOf(i.path);
-      issues.push({
-        path: at === '' ? 'follow' : `follow${at.startsWith('[') ? '' : '.'}${at}`,
-        message: i.message,
-      });
-    }
+    for (const i of parsed.error.issues)
+      issues.push({ path: pathOf(['follow', ...i.path]), message: i.message });
   }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, options.source);
   const f = parsed.data;
