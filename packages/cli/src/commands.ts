@@ -395,9 +395,8 @@ const dataImport = define({
   ],
   handler: async (args, ctx) => {
     const command = 'data import';
-    if (args.symbol !== undefined && symbolProblem(args.symbol) !== undefined) {
-      throw new UsageError(`${command}: --symbol ${symbolProblem(args.symbol)}`, command);
-    }
+    const badSymbol = args.symbol === undefined ? undefined : symbolProblem(args.symbol);
+    if (badSymbol !== undefined) throw new UsageError(`${command}: --symbol ${badSymbol}`, command);
     if (args.zone !== undefined) {
       try {
         assertZone(args.zone);
