@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { main, processIo } from '@sys/cli';
+import { BROKEN_PIPE_EXIT, isBrokenPipe, main, processIo } from '@sys/cli';
 
 /**
  * The built dashboard (`@sys/dashboard`'s dist folder), which `sys serve` offers at `/`; undefined when it
@@ -25,8 +25,8 @@ if (process.env.npm_lifecycle_event !== undefined && initCwd !== undefined) proc
 
 // A reader that leaves after sys has finished writing (`sys … | head`) closes the pipe late: exit as a tool
 // killed by SIGPIPE would (141), without a stack trace. `main` handles a pipe closed while it runs.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exitCode = 141;
+process.stdout.on('error', (error) => {
+  if (isBrokenPipe(error)) process.exitCode = BROKEN_PIPE_EXIT;
 });
 const dashboard = dashboardDir();
 process.exitCode = await main(

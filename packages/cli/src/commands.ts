@@ -16,7 +16,7 @@ import { commandsFor, Registry } from './registry.js';
 import { withRemote } from './remote.js';
 import { serveCommand } from './serve.js';
 import { CliSession } from './session.js';
-import { openStore } from './store.js';
+import { dbParam, openStore } from './store.js';
 import { timeCommands } from './time-commands.js';
 
 /** What every sys command handler receives. */
@@ -64,10 +64,6 @@ const speedParam = param.number({
   above: 0,
   keywords: ['max'],
   placeholder: 'x|max',
-});
-const dbParam = param.path({
-  description: 'The bar store (DuckDB file); default ./data/sys.duckdb',
-  placeholder: 'path',
 });
 
 /** Longest `--interval`: an hour. Node's timers cannot wait past 2^31-1 ms (they fire at once instead). */
@@ -399,9 +395,8 @@ const dataImport = define({
   ],
   handler: async (args, ctx) => {
     const command = 'data import';
-    if (args.symbol !== undefined && symbolProblem(args.symbol) !== undefined) {
-      throw new UsageError(`${command}: --symbol ${symbolProblem(args.symbol)}`, command);
-    }
+    const badSymbol = args.symbol === undefined ? undefined : symbolProblem(args.symbol);
+    if (badSymbol !== undefined) throw new UsageError(`${command}: --symbol ${badSymbol}`, command);
     if (args.zone !== undefined) {
       try {
         assertZone(args.zone);

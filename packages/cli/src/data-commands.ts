@@ -6,19 +6,15 @@ import { UsageError } from './errors.js';
 import { table } from './output.js';
 import { param, requiredPositional } from './params.js';
 import { type CommandEntry, commandsFor } from './registry.js';
-import { openStore } from './store.js';
+import { dbParam, openStore } from './store.js';
 
 const define = commandsFor<SysContext>();
 
-const dbParam = param.path({
-  description: 'The bar store (DuckDB file); default ./data/sys.duckdb',
-  placeholder: 'path',
-});
 const fromParam = param.date({ description: 'First New York date (inclusive)', placeholder: 'YYYY-MM-DD' });
 const toParam = param.date({ description: 'Last New York date (inclusive)', placeholder: 'YYYY-MM-DD' });
 
 /** The dates of a command, checked: both or neither default to all, an end before the start is refused. */
-function range(
+export function range(
   command: string,
   from: string | undefined,
   to: string | undefined,

@@ -1,6 +1,7 @@
 import { waitFor } from '@sys/core';
 import type { Bar, BarSource } from '@sys/market-data';
 import type { SysContext } from './commands.js';
+import { range } from './data-commands.js';
 import { CancelledError, UsageError } from './errors.js';
 import { param, requiredPositional } from './params.js';
 import { type CommandEntry, commandsFor } from './registry.js';
@@ -70,10 +71,7 @@ const feedReplay = define({
   ],
   handler: async (args, ctx) => {
     const command = 'feed replay';
-    const startDate = args.from ?? '1970-01-01';
-    const endDate = args.to ?? '2100-12-31';
-    if (endDate < startDate)
-      throw new UsageError(`${command}: --to ${endDate} is before --from ${startDate}`, command);
+    const { from: startDate, to: endDate } = range(command, args.from, args.to);
     const symbols =
       args.symbols === undefined
         ? []

@@ -1,5 +1,12 @@
 export { type SysContext, type SysRegistry, sysGlobals, sysRegistry } from './commands.js';
-export { CancelledError, exitCodeOf, NoSessionError, UsageError } from './errors.js';
+export {
+  BROKEN_PIPE_EXIT,
+  CancelledError,
+  exitCodeOf,
+  isBrokenPipe,
+  NoSessionError,
+  UsageError,
+} from './errors.js';
 export { OutFileError, type OutWrite, writeFileAtomic, writeOutFile } from './files.js';
 export { type MainOptions, main, PROMPT, processIo, type SysIo } from './main.js';
 export { Output, type OutputOptions, type OutStream } from './output.js';

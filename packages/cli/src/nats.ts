@@ -1,5 +1,6 @@
 import type { Json } from '@sys/core';
 import type { SysContext } from './commands.js';
+import { natsAuthParams, natsConnection } from './nats-params.js';
 import { param } from './params.js';
 import { commandsFor } from './registry.js';
 
@@ -18,18 +19,14 @@ export const natsStatusCommand = define({
       placeholder: 'nats-url',
     }),
     name: param.string({ description: 'Only this run', placeholder: 'run' }),
-    natsToken: param.string({ description: 'NATS token (or env NATS_TOKEN)', placeholder: 'secret' }),
-    natsCreds: param.path({ description: 'NATS credentials file (.creds)', placeholder: 'file' }),
+    ...natsAuthParams,
   },
   examples: ['nats status', 'nats status nats://127.0.0.1:4222 --name day1'],
   handler: async (args, ctx) => {
     const { connectNats, natsStatus } = await import('@sys/nats');
-    const token = args.natsToken ?? ctx.env.NATS_TOKEN;
     const nc = await connectNats({
-      url: args.url,
+      ...natsConnection(args.url, args, undefined, ctx),
       name: 'sys nats status',
-      ...(token === undefined || token === '' ? {} : { token }),
-      ...(args.natsCreds === undefined ? {} : { credsFile: args.natsCreds }),
     });
     try {
       const runs = await natsStatus(nc, args.name);

@@ -1,4 +1,4 @@
-import { type Json, SysError } from '@sys/core';
+import { type Json, SysError, waitFor } from '@sys/core';
 import type { SysContext } from './commands.js';
 import { param } from './params.js';
 import type { CommandEntry } from './registry.js';
@@ -196,10 +196,9 @@ async function watch(r: Remote, debug: boolean, line: (text: string) => void): P
   });
   const off = client.subscribe(({ envelope }) => line(JSON.stringify(envelope)));
   try {
-    await new Promise<void>((resolve) => {
-      if (r.signal.aborted) resolve();
-      r.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await waitFor<never>(() => undefined, r.signal);
+  } catch {
+    // Ctrl-C or SIGTERM: the normal way to stop following.
   } finally {
     off();
     client.close();

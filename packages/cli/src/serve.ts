@@ -3,6 +3,7 @@ import { waitFor } from '@sys/core';
 import type { FollowConfig } from '@sys/system-manager';
 import type { SysContext } from './commands.js';
 import { UsageError } from './errors.js';
+import { type NatsArgs, natsAuthParams, natsConnection } from './nats-params.js';
 import { type Param, param } from './params.js';
 import { type CommandEntry, commandsFor } from './registry.js';
 
@@ -188,8 +189,7 @@ const natsParams = {
     description: 'Replica: keep its position in this file and resume from it after a restart',
     placeholder: 'file',
   }),
-  natsToken: param.string({ description: 'NATS token (or env NATS_TOKEN)', placeholder: 'secret' }),
-  natsCreds: param.path({ description: 'NATS credentials file (.creds)', placeholder: 'file' }),
+  ...natsAuthParams,
   maxAge: param.number({
     description: 'Publisher: seconds an envelope stays in the stream (default 3600)',
     integer: true,
@@ -215,28 +215,6 @@ const natsParams = {
     placeholder: 's',
   }),
 };
-
-interface NatsArgs {
-  natsToken?: string | undefined;
-  natsCreds?: string | undefined;
-}
-
-/** The config's own way to NATS (its `publish` or `follow` section). */
-interface NatsFileConfig {
-  readonly token?: string | undefined;
-  readonly creds_file?: string | undefined;
-}
-
-/** The connection: flags first, then NATS_TOKEN, then the config's section. */
-function natsConnection(url: string, args: NatsArgs, file: NatsFileConfig | undefined, ctx: SysContext) {
-  const token = args.natsToken ?? ctx.env.NATS_TOKEN ?? file?.token;
-  const creds = args.natsCreds ?? file?.creds_file;
-  return {
-    url,
-    ...(token === undefined || token === '' ? {} : { token }),
-    ...(creds === undefined ? {} : { credsFile: creds }),
-  };
-}
 
 /** Why a checkpoint file was not used, as the replica's start line says it. */
 const CHECKPOINT_REASONS: Record<string, string> = {

@@ -1,4 +1,11 @@
 import type { BarStore } from '@sys/market-data/duckdb';
+import { param } from './params.js';
+
+/** `--db`: the bar store a command reads or writes (see openStore for the default). */
+export const dbParam = param.path({
+  description: 'The bar store (DuckDB file); default ./data/sys.duckdb',
+  placeholder: 'path',
+});
 
 /**
  * The bar store at `db`, or the default one under `cwd`. DuckDB (a native module) is imported here, so only

@@ -99,9 +99,12 @@ function readHeader(file: string, line: string): Layout {
   };
 }
 
-/** Field `column` of a row whose field bounds are in `bounds` (start, end pairs). */
+/**
+ * Field `column` of a row whose field bounds are in `bounds` (start, end pairs), without surrounding blanks.
+ * Only rows without double quotes come here (quotedRow reads the others), so there are no quotes to strip.
+ */
 function textAt(row: string, bounds: Int32Array, column: number): string {
-  return unquote(row.slice(bounds[2 * column], bounds[2 * column + 1]));
+  return row.slice(bounds[2 * column], bounds[2 * column + 1]).trim();
 }
 
 /** Numeric field `column`: the fast exact path for plain decimals, else the full parser. */
@@ -109,7 +112,7 @@ function numberAt(row: string, bounds: Int32Array, column: number, name: string)
   const start = bounds[2 * column] ?? 0;
   const end = bounds[2 * column + 1] ?? 0;
   const fast = fastDecimal(row, start, end);
-  return !Number.isNaN(fast) ? fast : parseNumberField(unquote(row.slice(start, end)), name);
+  return !Number.isNaN(fast) ? fast : parseNumberField(row.slice(start, end).trim(), name);
 }
 
 /**
@@ -187,14 +190,6 @@ function lineBreakOf(text: string, final: boolean): number {
   return CR;
 }
 
-/** A field without surrounding blanks or double quotes. */
-function unquote(raw: string): string {
-  const text = raw.trim();
-  return text.length > 1 && text.charCodeAt(0) === 34 && text.charCodeAt(text.length - 1) === 34
-    ? text.slice(1, -1).trim()
-    : text;
-}
-
 /**
  * Reads a CSV file as batches of validated bars, streaming (flat memory whatever the file size). The header
  * names the columns; rows must keep each symbol's times strictly increasing. Fatal problems (empty file,
@@ -246,6 +241,36 @@ export async function* readCsvBatches(
     };
   };
 
+  // A row without quotes (nearly all): field bounds in one pass, no split, so a row costs its Bar and one
+  // timestamp substring.
+  const plainRow = (text: string, line: number, l: Layout): Bar => {
+    let count = 0;
+    let from = 0;
+    for (;;) {
+      const comma = text.indexOf(',', from);
+      const to = comma < 0 ? text.length : comma;
+      if (count < bounds.length / 2) {
+        bounds[2 * count] = from;
+        bounds[2 * count + 1] = to;
+      }
+      count++;
+      if (comma < 0) break;
+      from = comma + 1;
+    }
+    if (count !== l.width) {
+      throw new CsvFormatError(file, line, `expected ${l.width} fields as in the header, found ${count}`);
+    }
+    return {
+      symbol: l.symbol < 0 ? fixedSymbol : textAt(text, bounds, l.symbol),
+      startMs: timestamps.read(textAt(text, bounds, l.timestamp)),
+      open: numberAt(text, bounds, l.open, 'open'),
+      high: numberAt(text, bounds, l.high, 'high'),
+      low: numberAt(text, bounds, l.low, 'low'),
+      close: numberAt(text, bounds, l.close, 'close'),
+      volume: numberAt(text, bounds, l.volume, 'volume'),
+    };
+  };
+
   const row = (text: string, line: number): void => {
     if (layout === undefined) {
       layout = readHeader(file, text);
@@ -267,43 +292,7 @@ export async function* readCsvBatches(
     rowsRead++;
     let bar: Bar;
     try {
-      if (text.indexOf('"') >= 0) {
-        bar = quotedRow(text, line, layout);
-        validator.checkAt(bar, prefix, line);
-        bars.push(bar);
-        lines.push(line);
-        return;
-      }
-      // Field bounds in one pass, no split: a row costs its Bar and one timestamp substring.
-      let count = 0;
-      let from = 0;
-      for (;;) {
-        const comma = text.indexOf(',', from);
-        const to = comma < 0 ? text.length : comma;
-        if (count < bounds.length / 2) {
-          bounds[2 * count] = from;
-          bounds[2 * count + 1] = to;
-        }
-        count++;
-        if (comma < 0) break;
-        from = comma + 1;
-      }
-      if (count !== layout.width) {
-        throw new CsvFormatError(
-          file,
-          line,
-          `expected ${layout.width} fields as in the header, found ${count}`,
-        );
-      }
-      bar = {
-        symbol: layout.symbol < 0 ? fixedSymbol : textAt(text, bounds, layout.symbol),
-        startMs: timestamps.read(textAt(text, bounds, layout.timestamp)),
-        open: numberAt(text, bounds, layout.open, 'open'),
-        high: numberAt(text, bounds, layout.high, 'high'),
-        low: numberAt(text, bounds, layout.low, 'low'),
-        close: numberAt(text, bounds, layout.close, 'close'),
-        volume: numberAt(text, bounds, layout.volume, 'volume'),
-      };
+      bar = text.indexOf('"') >= 0 ? quotedRow(text, line, layout) : plainRow(text, line, layout);
       validator.checkAt(bar, prefix, line);
     } catch (error) {
       if (error instanceof TimestampError || error instanceof NumberFieldError) {

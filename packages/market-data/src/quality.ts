@@ -1,4 +1,5 @@
-import { formatNyTime, type IsoDate, MINUTE_MS, type NyseCalendar, nyDateOf } from '@sys/market-time';
+import { formatNyTime, type IsoDate, MINUTE_MS, type NyseCalendar } from '@sys/market-time';
+import { NyDayIndex } from './ny-day.js';
 
 /** A run of missing regular minutes: the first missing minute (New York `HH:MM`) and how many. */
 export interface MissingRange {
@@ -97,17 +98,9 @@ export async function qualityReport(
   calendar: NyseCalendar,
 ): Promise<DayQuality[]> {
   const byKey = new Map<string, number[]>();
-  let dayFromMs = Number.POSITIVE_INFINITY;
-  let dayToMs = Number.NEGATIVE_INFINITY;
-  let date: IsoDate = startDate;
+  const days = new NyDayIndex();
   for await (const bar of bars) {
-    if (bar.startMs < dayFromMs || bar.startMs >= dayToMs) {
-      date = nyDateOf(bar.startMs);
-      // One date lookup per minute, not per bar: the bars of a minute share it.
-      dayFromMs = bar.startMs - (bar.startMs % MINUTE_MS);
-      dayToMs = dayFromMs + MINUTE_MS;
-    }
-    const key = `${bar.symbol}\u0000${date}`;
+    const key = `${bar.symbol}\u0000${days.dateOf(bar.startMs)}`;
     const list = byKey.get(key);
     if (list === undefined) byKey.set(key, [bar.startMs]);
     else list.push(bar.startMs);

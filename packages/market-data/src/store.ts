@@ -2,10 +2,11 @@ import { closeSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSy
 import { basename, dirname, join, resolve } from 'node:path';
 import { DOUBLE, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, INTEGER } from '@duckdb/node-api';
 import { SysError } from '@sys/core';
-import { addDays, type IsoDate, nyDateOf, nyMidnightMs } from '@sys/market-time';
+import type { IsoDate } from '@sys/market-time';
 import type { Bar } from './bar.js';
 import { type BadRowError, type BarBatch, type ReadBarsOptions, readCsvBatches } from './csv-reader.js';
 import { BarConflictError, BarFileError, StoreError } from './errors.js';
+import { NyDayIndex } from './ny-day.js';
 import { readParquetBatches } from './parquet-reader.js';
 import { type BarQuery, type BarSource, resolveQuery } from './source.js';
 
@@ -92,7 +93,6 @@ function looksLikeDuckDb(file: string): boolean {
 }
 
 const SCHEMA_VERSION = '1';
-const DAY_MS = 86_400_000;
 const MERGE_ROWS = 1_000_000;
 const WINDOW_ROWS = 500_000;
 const CHUNK_ROWS = 2048;
@@ -107,26 +107,6 @@ export function defaultStorePath(cwd: string = process.cwd()): string {
 
 function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
-}
-
-function dayNumber(date: IsoDate): number {
-  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS;
-}
-
-/** New York date of an instant as a day number, remembering the current day's bounds so most bars cost a compare. */
-class NyDayIndex {
-  #fromMs = Number.POSITIVE_INFINITY;
-  #toMs = Number.NEGATIVE_INFINITY;
-  #day = 0;
-
-  dayOf(ms: number): number {
-    if (ms >= this.#fromMs && ms < this.#toMs) return this.#day;
-    const date = nyDateOf(ms);
-    this.#fromMs = nyMidnightMs(date);
-    this.#toMs = nyMidnightMs(addDays(date, 1));
-    this.#day = dayNumber(date);
-    return this.#day;
-  }
 }
 
 /** `AND day …` for optional inclusive New York dates (already checked as dates by the caller). */

@@ -79,13 +79,22 @@ const paths = z
   .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
   .transform((p) => (Array.isArray(p) ? p : [p]));
 
+// The stored sources: a session reads from them, and a live feed backfills missed minutes from them.
+const storeSource = z.strictObject({
+  type: z.literal('store'),
+  path: z.string().min(1).optional().describe('DuckDB file; default <cwd>/data/sys.duckdb'),
+});
+const csvSource = z.strictObject({ type: z.literal('csv'), paths, zone: z.string().min(1).optional() });
+const parquetSource = z.strictObject({
+  type: z.literal('parquet'),
+  paths,
+  zone: z.string().min(1).optional(),
+});
+
 const source = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('store'),
-    path: z.string().min(1).optional().describe('DuckDB file; default <cwd>/data/sys.duckdb'),
-  }),
-  z.strictObject({ type: z.literal('csv'), paths, zone: z.string().min(1).optional() }),
-  z.strictObject({ type: z.literal('parquet'), paths, zone: z.string().min(1).optional() }),
+  storeSource,
+  csvSource,
+  parquetSource,
   z.strictObject({
     type: z.literal('synthetic'),
     seed: z.number().int(),
@@ -135,11 +144,7 @@ function wsFeed<T extends 'alpaca' | 'polygon'>(type: T) {
       })
       .optional(),
     backfill: z
-      .discriminatedUnion('type', [
-        z.strictObject({ type: z.literal('store'), path: z.string().min(1).optional() }),
-        z.strictObject({ type: z.literal('csv'), paths, zone: z.string().min(1).optional() }),
-        z.strictObject({ type: z.literal('parquet'), paths, zone: z.string().min(1).optional() }),
-      ])
+      .discriminatedUnion('type', [storeSource, csvSource, parquetSource])
       .optional()
       .describe('where minutes missed while disconnected are read from'),
   });
@@ -218,6 +223,12 @@ function pathOf(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** A stored source's file paths made absolute against `base` (other sources are left as they are). */
+function resolvePaths(s: SourceConfig, base: string): void {
+  if (s.type === 'csv' || s.type === 'parquet') s.paths = s.paths.map((p) => resolve(base, p));
+  if (s.type === 'store' && s.path !== undefined) s.path = resolve(base, s.path);
+}
+
 /** Configs that parseConfig produced: the one sure way to tell a checked config from raw input. */
 const parsedConfigs = new WeakSet<object>();
 
@@ -287,14 +298,10 @@ export function parseConfig(
   const base = options.baseDir;
   if (base !== undefined) {
     const s = config.source;
-    if (s.type === 'csv' || s.type === 'parquet') s.paths = s.paths.map((p) => resolve(base, p));
-    if (s.type === 'store' && s.path !== undefined) s.path = resolve(base, s.path);
+    resolvePaths(s, base);
     if (s.type === 'ndjson' && s.path !== undefined && s.path !== '-') s.path = resolve(base, s.path);
-    if ((s.type === 'alpaca' || s.type === 'polygon') && s.backfill !== undefined) {
-      const b = s.backfill;
-      if (b.type === 'store' && b.path !== undefined) b.path = resolve(base, b.path);
-      if (b.type === 'csv' || b.type === 'parquet') b.paths = b.paths.map((p) => resolve(base, p));
-    }
+    if ((s.type === 'alpaca' || s.type === 'polygon') && s.backfill !== undefined)
+      resolvePaths(s.backfill, base);
     if (config.publish?.creds_file !== undefined) {
       config.publish.creds_file = resolve(base, config.publish.creds_file);
     }
@@ -341,13 +348,8 @@ export function parseServeConfig(
   }
   const parsed = follow.safeParse(input.follow);
   if (!parsed.success) {
-    for (const i of parsed.error.issues) {
-      const at = pathOf(i.path);
-      issues.push({
-        path: at === '' ? 'follow' : `follow${at.startsWith('[') ? '' : '.'}${at}`,
-        message: i.message,
-      });
-    }
+    for (const i of parsed.error.issues)
+      issues.push({ path: pathOf(['follow', ...i.path]), message: i.message });
   }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, options.source);
   const f = parsed.data;

@@ -19,16 +19,22 @@ function stream(sm: SystemManager): Obj {
   return ((sm.toJson({ complete: true }) as Obj).threads as Obj).stream_coordinator as Obj;
 }
 
-async function backtestFigures(): Promise<Obj> {
-  const sm = new SystemManager({
-    symbols: ['AAPL'],
-    source: { type: 'csv', paths: [sample] },
-    backtest: { start_date: '2025-07-02', end_date: '2025-07-02' },
-    sessions: 'extended',
-  });
-  await sm.start();
-  await sm.done();
-  return figures(sm);
+let backtest: Promise<Obj> | undefined;
+
+/** The figures of the backtest of the bundled day: run once, on first use, and shared (read, never changed). */
+function backtestFigures(): Promise<Obj> {
+  backtest ??= (async () => {
+    const sm = new SystemManager({
+      symbols: ['AAPL'],
+      source: { type: 'csv', paths: [sample] },
+      backtest: { start_date: '2025-07-02', end_date: '2025-07-02' },
+      sessions: 'extended',
+    });
+    await sm.start();
+    await sm.done();
+    return figures(sm);
+  })();
+  return backtest;
 }
 
 async function liveRun(format: 'alpaca' | 'polygon', scripts: Script[], backfill = true) {

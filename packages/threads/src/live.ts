@@ -82,7 +82,6 @@ export class LiveRun extends RunBase implements Run {
   #date: IsoDate | null = null;
   #marketMs: number | null = null;
   #received = 0;
-  #rejected = 0;
   #duplicates = 0;
   #corrected = 0;
   readonly #rejections: Record<RejectionReason, number> = {
@@ -243,7 +242,6 @@ export class LiveRun extends RunBase implements Run {
   }
 
   #reject(reason: RejectionReason, message: string): void {
-    this.#rejected++;
     this.#rejections[reason]++;
     this.#lastRejection = message;
     this.#version++;
@@ -441,7 +439,7 @@ export class LiveRun extends RunBase implements Run {
           bars_received: this.#received,
           bars_duplicate: this.#duplicates,
           bars_corrected: this.#corrected,
-          bars_rejected: this.#rejected,
+          bars_rejected: Object.values(this.#rejections).reduce((sum, n) => sum + n, 0),
           rejections: { ...this.#rejections },
           last_rejection: this.#lastRejection,
           clock: this.#followFeed ? 'feed' : 'wall',
